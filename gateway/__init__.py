@@ -1,0 +1,1 @@
+"""The station gateway (issue 5): ecosystem adapters, spool, uplink. Not built yet."""

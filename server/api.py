@@ -1,0 +1,154 @@
+"""HTTP entry points (CONTRACT.md "HTTP API"): translate requests into service calls and back."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Response
+from fastapi.responses import ORJSONResponse
+
+from protocol.ids import ID_PATTERN
+from server.domain.fleet import StationLive
+from server.domain.schedule import local_day_bounds
+from server.domain.station import StationSpec
+from server.influx import InfluxRejected, InfluxUnavailable
+from server.metrics import render
+from server.services import Services
+from server.usage import station_usage
+
+StationId = Annotated[str, Path(pattern=ID_PATTERN, description="station id")]
+
+
+def iso_ms(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def station_summary(live: StationLive) -> dict[str, Any]:
+    return {
+        "id": live.id,
+        "name": live.spec.name,
+        "district": live.spec.district,
+        "open": live.is_open(),
+        "reported_open": live.reported_open,
+        "devices_online": live.devices_online(),
+        "devices_total": len(live.devices),
+        "last_seen": iso_ms(live.last_seen_ms),
+    }
+
+
+def station_detail(live: StationLive) -> dict[str, Any]:
+    body = live.spec.model_dump(exclude_none=True, exclude={"devices"})
+    body.update(station_summary(live))
+    body["devices"] = [
+        {
+            "id": d.id,
+            "type": d.type,
+            "online": d.online,
+            "last_seen": iso_ms(d.last_seen_ms),
+            "faults": sorted(d.faults),
+        }
+        for d in live.devices.values()
+    ]
+    return body
+
+
+def parse_when(value: str, field: str, tz: Any) -> datetime:
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"{field}: {value!r} is not an ISO-8601 date or datetime") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=tz)
+
+
+def build_router(services: Services) -> APIRouter:
+    api = APIRouter()
+    fleet, settings = services.fleet, services.settings
+
+    def live_station(station_id: str) -> StationLive:
+        live = fleet.stations.get(station_id)
+        if live is None:
+            raise HTTPException(404, f"station {station_id!r} is not registered")
+        return live
+
+    @api.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, Any]:
+        influx_ok = await services.influx.ping()
+        mqtt_ok = services.mqtt.connected
+        return {"status": "ok" if influx_ok and mqtt_ok else "degraded", "mqtt": mqtt_ok, "influxdb": influx_ok}
+
+    @api.get("/metrics", tags=["ops"])
+    async def metrics() -> Response:
+        return Response(render(services.metrics), media_type="text/plain; version=0.0.4")
+
+    @api.put("/api/v1/stations/{station_id}", tags=["stations"])
+    async def put_station(station_id: StationId, spec: StationSpec, response: Response) -> dict[str, Any]:
+        created = await asyncio.to_thread(services.registry.put_station, station_id, spec)
+        fleet.register(station_id, spec)
+        services.ingest.forget_unregistered(station_id)
+        response.status_code = 201 if created else 200
+        return station_detail(fleet.stations[station_id])
+
+    @api.get("/api/v1/stations", tags=["stations"])
+    async def list_stations(district: str | None = None) -> ORJSONResponse:
+        rows = [
+            station_summary(live)
+            for live in fleet.stations.values()
+            if district is None or live.spec.district == district
+        ]
+        return ORJSONResponse(rows)
+
+    @api.get("/api/v1/stations/{station_id}", tags=["stations"])
+    async def get_station(station_id: StationId) -> dict[str, Any]:
+        return station_detail(live_station(station_id))
+
+    @api.get("/api/v1/stations/{station_id}/usage", tags=["stations"])
+    async def get_usage(
+        station_id: StationId,
+        start: Annotated[str | None, Query(description="ISO-8601; naive means station time")] = None,
+        end: Annotated[str | None, Query(description="ISO-8601; default start + 1 day")] = None,
+    ) -> dict[str, Any]:
+        live = live_station(station_id)
+        tz = live.spec.zone(settings.timezone)
+        if start is None:
+            day = datetime.fromtimestamp(services.clock.now_ms() / 1000, tz).date()
+            t0, _ = local_day_bounds(day, tz)
+        else:
+            t0 = parse_when(start, "start", tz)
+        t1 = parse_when(end, "end", tz) if end else t0 + timedelta(days=1)
+        if t1 <= t0:
+            raise HTTPException(422, "end must be after start")
+        if t1 - t0 > timedelta(days=366):
+            raise HTTPException(422, "a usage range is at most 366 days")
+        try:
+            usage = await station_usage(services.influx, station_id, t0, t1)
+        except (InfluxUnavailable, InfluxRejected) as exc:
+            raise HTTPException(503, f"InfluxDB: {exc}") from None
+        return {"station": station_id, "start": t0.isoformat(), "end": t1.isoformat(), **usage.as_dict()}
+
+    @api.get("/api/v1/unregistered", tags=["stations"])
+    async def unregistered() -> list[dict[str, Any]]:
+        return [
+            {
+                "station": s.station,
+                "device": s.device,
+                "reason": s.reason,
+                "first_seen": iso_ms(s.first_seen_ms),
+                "last_seen": iso_ms(s.last_seen_ms),
+                "messages": s.messages,
+            }
+            for s in sorted(services.ingest.unregistered.values(), key=lambda s: -s.last_seen_ms)
+        ]
+
+    return api
+
+
+def create_app(services: Services, lifespan: Any = None) -> FastAPI:
+    app = FastAPI(title="yizhan", version="0.1.0", lifespan=lifespan)
+    app.include_router(build_router(services))
+    app.state.services = services
+    return app
+
+
+

@@ -1,0 +1,70 @@
+"""The `yizhan` command."""
+
+import argparse
+import logging
+import sys
+
+
+def _server(args: argparse.Namespace) -> int:
+    from server.config import Settings
+    from server.services import serve
+
+    serve(Settings())
+    return 0
+
+
+def _sim(args: argparse.Namespace) -> int:
+    from device_sim.cli import run
+
+    return run(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from server.demo import run_demo
+
+    return run_demo(stations=args.stations, speed=args.speed, run_dir=args.run_dir)
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    print("yizhan gateway is not built yet (issue 5: station gateway)", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="yizhan", description="Rest-station monitoring.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("server", help="run the monitoring server (configured by YZ_* variables)").set_defaults(
+        func=_server
+    )
+
+    from device_sim.cli import add_arguments
+
+    sim = sub.add_parser("sim", help="run simulated stations against a broker")
+    add_arguments(sim)
+    sim.set_defaults(func=_sim)
+
+    demo = sub.add_parser("demo", help="the whole stack on this machine with simulated stations")
+    demo.add_argument("--stations", type=int, default=50)
+    demo.add_argument("--speed", type=float, default=1.0, help="virtual seconds per real second")
+    demo.add_argument("--run-dir", default=None, help="where broker and InfluxDB keep their data")
+    demo.set_defaults(func=_demo)
+
+    gw = sub.add_parser("gateway", help="run one station's gateway")
+    gw.add_argument("--config", required=True)
+    gw.set_defaults(func=_gateway)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Configuration: the YZ_* variables of CONTRACT.md. A file named by YZ_CONFIG (KEY=value lines)
+may set the same keys; the environment wins."""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="YZ_", env_file=os.environ.get("YZ_CONFIG"), extra="ignore"
+    )
+
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    mqtt_client_id: str = "yizhan-server"
+    topic_root: str = "yz"
+    influx_url: str = "http://127.0.0.1:8086"
+    influx_db: str = "yizhan"
+    influx_token: str | None = None
+    influx_username: str | None = None
+    influx_password: str | None = None
+    data_dir: Path = Path("./data")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=0, le=65535)
+    timezone: str = "Asia/Shanghai"
+    clock: str = "wall"
+    # tuning, not in the contract
+    batch_lines: int = Field(5000, gt=0)
+    flush_interval_ms: int = Field(200, gt=0)
+    receive_maximum: int = Field(20000, gt=0, le=65535)
+
+    @field_validator("clock")
+    @classmethod
+    def _known_clock(cls, value: str) -> str:
+        if value not in ("wall", "event"):
+            raise ValueError("YZ_CLOCK is 'wall' or 'event'")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+            raise ValueError("YZ_MQTT_URL must start with mqtt:// or mqtts://")
+        return value
+
+
+def broker_address(url: str) -> tuple[str, int, bool]:
+    """(host, port, tls) of an `mqtt://` or `mqtts://` URL."""
+    parts = urlsplit(url)
+    tls = parts.scheme in ("mqtts", "ssl")
+    return parts.hostname or "127.0.0.1", parts.port or (8883 if tls else 1883), tls

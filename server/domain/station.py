@@ -1,0 +1,76 @@
+"""A registered station: what the union declared about it (the registry's value object)."""
+
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from protocol.ids import ID_PATTERN
+from server.domain.schedule import ScheduleError, WeeklySchedule
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Text = Annotated[str, StringConstraints(max_length=500)]
+
+
+class DeviceSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: Id
+    type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")] = "other"
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    name: Text | None = None
+    phone: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class StationSpec(BaseModel):
+    """The station body of CONTRACT.md. Unknown keys are refused so typos are seen."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    district: Id
+    address: Text | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    timezone: str | None = None
+    schedule: str | dict[str, list[str] | str] | None = None
+    services: Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=32)] = []
+    contact: Contact | None = None
+    note: Text | None = None
+    devices: Annotated[list[DeviceSpec], Field(max_length=64)] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _readable_schedule(cls, value: Any) -> Any:
+        try:
+            WeeklySchedule.parse(value)
+        except ScheduleError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("devices")
+    @classmethod
+    def _unique_devices(cls, value: list[DeviceSpec]) -> list[DeviceSpec]:
+        ids = [d.id for d in value]
+        dup = next((i for i in ids if ids.count(i) > 1), None)
+        if dup:
+            raise ValueError(f"device id {dup!r} appears twice")
+        return value
+
+    def zone(self, default: str) -> ZoneInfo:
+        return ZoneInfo(self.timezone or default)
+
+    def weekly_schedule(self) -> WeeklySchedule:
+        return WeeklySchedule.parse(self.schedule)

@@ -1,0 +1,242 @@
+"""The ingest service: one MQTT message in → validated, applied to the fleet, turned into points.
+
+Rejections follow PROTOCOL.md "Rules for receivers": counted by reason, listed when the sender
+is unregistered, never raised to the caller.
+"""
+
+import logging
+from collections import Counter, OrderedDict
+from typing import Any
+
+from protocol.ids import DEVICE_TYPES
+from protocol.payloads import (
+    Birth,
+    PayloadError,
+    decode_event,
+    decode_station_state,
+    decode_status,
+    decode_telemetry,
+    event_fields,
+)
+from protocol.topics import TopicError, TopicKind, parse_station_topic
+from server.clock import Clock
+from server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
+from server.domain.fleet import DeviceState, Fleet
+from server.lineproto import encode_point, point_time_ns
+from server.registry import UnregisteredSender
+
+log = logging.getLogger(__name__)
+
+MAX_FUTURE_MS = 5 * 60 * 1000
+_SKEW_MEMORY = 100_000
+
+REJECTION_REASONS = (
+    "bad_topic",
+    "too_large",
+    "not_json",
+    "bad_payload",
+    "unregistered_station",
+    "unregistered_device",
+)
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+class Ingest:
+    def __init__(self, fleet: Fleet, clock: Clock, root: str = "yz") -> None:
+        self.fleet = fleet
+        self.clock = clock
+        self.root = root
+        self.lines: list[str] = []
+        self.accepted: Counter[str] = Counter()
+        self.rejected: Counter[str] = Counter({r: 0 for r in REJECTION_REASONS})
+        self.clock_skew = 0
+        self.unregistered: dict[tuple[str, str | None], UnregisteredSender] = {}
+        self.unregistered_dirty = False
+        self.last_rejection: str | None = None
+        # a message without a usable ts gets the receive time; its duplicates must get the same
+        self._skew_ts: OrderedDict[tuple[str, str, int, int], int] = OrderedDict()
+
+    # --- entry ---------------------------------------------------------------
+
+    def handle(self, topic: str | None, payload: bytes, retained: bool = False) -> bool:
+        """Process one message; True if it was accepted."""
+        try:
+            if topic is None:
+                raise TopicError("topic is not UTF-8")
+            parsed = parse_station_topic(topic, self.root)
+            kind = parsed.kind
+            if kind is TopicKind.STATE:
+                self._station_state(parsed.station, payload)
+            elif kind is TopicKind.CMD:
+                return False  # our own direction; not a device message
+            else:
+                dev = self._registered_device(parsed.station, parsed.device or "")
+                if kind is TopicKind.TELEMETRY:
+                    self._telemetry(dev, payload)
+                elif kind is TopicKind.EVENT:
+                    self._event(dev, payload)
+                else:
+                    self._status(dev, payload, retained)
+        except TopicError as exc:
+            return self._reject("bad_topic", str(exc))
+        except PayloadError as exc:
+            return self._reject(exc.reason, f"{topic}: {exc.detail}")
+        except Rejected as exc:
+            return self._reject(exc.reason, str(exc))
+        self.accepted[kind.value] += 1
+        return True
+
+    def tick(self) -> None:
+        """Apply the passage of time (silence timeouts)."""
+        self._record(self.fleet.expire_silent(self.clock.now_ms()))
+
+    def take_lines(self) -> list[str]:
+        lines, self.lines = self.lines, []
+        return lines
+
+    # --- message kinds -----------------------------------------------------------
+
+    def _status(self, dev: DeviceState, payload: bytes, retained: bool) -> None:
+        msg = decode_status(payload)
+        now = self.clock.now_ms()
+        if isinstance(msg, Birth):
+            ts, _ = self._event_time(msg.ts, None)
+            self._record(self.fleet.on_birth(dev, msg, ts, now))
+        else:
+            self._record(self.fleet.on_death(dev, msg, now))
+
+    def _telemetry(self, dev: DeviceState, payload: bytes) -> None:
+        msg = decode_telemetry(payload, dev.type)
+        ts, skewed = self._event_time(msg.ts, (dev.station, dev.id, msg.boot, msg.seq))
+        fields = msg.data.fields()
+        if msg.data.faults is not None:
+            self.fleet.on_faults(dev, frozenset(msg.data.faults))
+        self._record(self.fleet.on_activity(dev, ts, self.clock.now_ms()))
+        measurement = dev.type if dev.type in DEVICE_TYPES else "other"
+        tags = self._tags(dev)
+        if measurement != dev.type:
+            tags["type"] = dev.type
+        self._point(measurement, tags, fields, msg.seq, msg.boot, ts, skewed)
+
+    def _event(self, dev: DeviceState, payload: bytes) -> None:
+        msg = decode_event(payload)
+        ts, skewed = self._event_time(msg.ts, (dev.station, dev.id, msg.boot, msg.seq))
+        if msg.event == "fault":
+            self.fleet.on_faults(dev, dev.faults | {msg.data.code})
+        elif msg.event == "fault_cleared":
+            self.fleet.on_faults(dev, dev.faults - {msg.data.code})
+        self._record(self.fleet.on_activity(dev, ts, self.clock.now_ms()))
+        tags = self._tags(dev)
+        tags["type"] = dev.type
+        tags["event"] = msg.event
+        self._point("events", tags, event_fields(msg.data), msg.seq, msg.boot, ts, skewed)
+
+    def _station_state(self, station: str, payload: bytes) -> None:
+        if station not in self.fleet.stations:
+            self._note_unregistered(station, None, "unregistered_station")
+            raise Rejected("unregistered_station", f"station {station!r} is not registered")
+        msg = decode_station_state(payload)
+        ts, _ = self._event_time(msg.ts, None)
+        self._record(self.fleet.on_station_state(station, msg.open, ts))
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _registered_device(self, station: str, device: str) -> DeviceState:
+        live = self.fleet.stations.get(station)
+        if live is None:
+            self._note_unregistered(station, device, "unregistered_station")
+            raise Rejected("unregistered_station", f"station {station!r} is not registered")
+        dev = live.devices.get(device)
+        if dev is None:
+            self._note_unregistered(station, device, "unregistered_device")
+            raise Rejected("unregistered_device", f"device {device!r} of {station!r} is not registered")
+        return dev
+
+    def _event_time(self, ts: int | None, key: tuple[str, str, int, int] | None) -> tuple[int, bool]:
+        """The message time, or the receive time when `ts` is missing or too far ahead."""
+        clock = self.clock
+        if ts is not None and not (clock.is_set() and ts > clock.now_ms() + MAX_FUTURE_MS):
+            clock.observe(ts)
+            return ts, False
+        self.clock_skew += 1
+        if key is None:
+            return clock.now_ms(), True
+        known = self._skew_ts.get(key)
+        if known is None:
+            known = self._skew_ts[key] = clock.now_ms()
+            if len(self._skew_ts) > _SKEW_MEMORY:
+                self._skew_ts.popitem(last=False)
+        return known, True
+
+    def _tags(self, dev: DeviceState) -> dict[str, str]:
+        district = self.fleet.stations[dev.station].spec.district
+        return {"station": dev.station, "device": dev.id, "district": district}
+
+    def _point(
+        self,
+        measurement: str,
+        tags: dict[str, str],
+        fields: dict[str, Any],
+        seq: int,
+        boot: int,
+        ts: int,
+        skewed: bool,
+    ) -> None:
+        fields["seq"] = seq
+        fields["boot"] = boot
+        if skewed:
+            fields["clock_skew"] = True
+        self.lines.append(encode_point(measurement, tags, fields, point_time_ns(ts, seq)))
+
+    def _record(self, changes: list[Change]) -> None:
+        for change in changes:
+            district = self.fleet.stations[change.station].spec.district
+            if isinstance(change, DeviceStatusChanged):
+                self.lines.append(
+                    encode_point(
+                        "device_status",
+                        {"station": change.station, "device": change.device, "district": district},
+                        {"online": change.online, "reason": change.reason},
+                        point_time_ns(change.at_ms),
+                    )
+                )
+            elif isinstance(change, StationStatusChanged):
+                self.lines.append(
+                    encode_point(
+                        "station_status",
+                        {"station": change.station, "district": district},
+                        {
+                            "reported_open": change.reported_open,
+                            "open": change.open,
+                            "devices_online": change.devices_online,
+                        },
+                        point_time_ns(change.at_ms),
+                    )
+                )
+
+    def _reject(self, reason: str, detail: str) -> bool:
+        self.rejected[reason] += 1
+        self.last_rejection = detail[:300]
+        log.debug("rejected %s", detail[:300])
+        return False
+
+    def _note_unregistered(self, station: str, device: str | None, reason: str) -> None:
+        now = self.clock.now_ms()
+        key = (station, device)
+        sender = self.unregistered.get(key)
+        if sender is None:
+            if len(self.unregistered) >= 10_000:
+                return  # bounded: a flood of made-up ids must not eat memory; still counted
+            sender = self.unregistered[key] = UnregisteredSender(station, device, reason, now, now, 0)
+        sender.last_seen_ms = now
+        sender.messages += 1
+        self.unregistered_dirty = True
+
+    def forget_unregistered(self, station: str) -> None:
+        for key in [k for k in self.unregistered if k[0] == station]:
+            del self.unregistered[key]

@@ -1,0 +1,128 @@
+"""The composition root: the one place that wires adapters, domain and entry points together."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+
+from server.clock import Clock, make_clock
+from server.config import Settings
+from server.domain.fleet import Fleet
+from server.influx import InfluxClient
+from server.ingest import Ingest
+from server.mqtt_link import MqttLink
+from server.pipeline import Pipeline
+from server.registry import Registry
+from server.spool import Spool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    registry: Registry
+    fleet: Fleet
+    ingest: Ingest
+    influx: InfluxClient
+    spool: Spool
+    pipeline: Pipeline
+    mqtt: MqttLink
+    metrics: CollectorRegistry
+
+
+def build(settings: Settings) -> Services:
+    from server.metrics import ServerCollector
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    clock = make_clock(settings.clock)
+    registry = Registry(settings.data_dir / "registry.sqlite")
+    fleet = Fleet()
+    for station_id, spec in registry.stations().items():
+        fleet.register(station_id, spec)
+    ingest = Ingest(fleet, clock, settings.topic_root)
+    for sender in registry.unregistered():
+        ingest.unregistered[(sender.station, sender.device)] = sender
+    influx = InfluxClient(
+        settings.influx_url,
+        settings.influx_db,
+        token=settings.influx_token,
+        username=settings.influx_username,
+        password=settings.influx_password,
+    )
+    spool = Spool(settings.data_dir / "spool.sqlite")
+    pipeline_ref: list[Pipeline] = []
+    mqtt = MqttLink(settings, lambda *m: pipeline_ref[0].submit(*m))
+    pipeline = Pipeline(
+        ingest,
+        influx,
+        spool,
+        mqtt.ack,
+        batch_lines=settings.batch_lines,
+        flush_interval_s=settings.flush_interval_ms / 1000,
+    )
+    pipeline_ref.append(pipeline)
+    metrics = CollectorRegistry()
+    metrics.register(ServerCollector(ingest, pipeline, mqtt))
+    return Services(settings, clock, registry, fleet, ingest, influx, spool, pipeline, mqtt, metrics)
+
+
+async def _save_unregistered(services: Services) -> None:
+    while True:
+        await asyncio.sleep(2.0)
+        ingest = services.ingest
+        if ingest.unregistered_dirty:
+            ingest.unregistered_dirty = False
+            await asyncio.to_thread(services.registry.save_unregistered, list(ingest.unregistered.values()))
+
+
+@contextlib.asynccontextmanager
+async def running(services: Services) -> AsyncIterator[Services]:
+    """Run ingest for the lifetime of the context; on exit flush, acknowledge, disconnect."""
+    tasks = [
+        asyncio.create_task(services.pipeline.run(), name="pipeline"),
+        asyncio.create_task(_save_unregistered(services), name="unregistered"),
+    ]
+    services.mqtt.start()
+    try:
+        yield services
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await services.pipeline.flush()
+        services.mqtt.stop()
+        services.registry.save_unregistered(list(services.ingest.unregistered.values()))
+        await services.influx.close()
+        services.spool.close()
+        services.registry.close()
+
+
+def serve(settings: Settings) -> None:
+    """`yizhan server`: ingest, API and (later) alerting in one process."""
+    import uvicorn
+
+    from server.api import create_app
+
+    services = build(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: object) -> AsyncIterator[None]:
+        async with running(services):
+            log.info(
+                "yizhan server: %d stations, MQTT %s, InfluxDB %s/%s, HTTP http://%s:%d/",
+                len(services.fleet.stations),
+                settings.mqtt_url,
+                settings.influx_url,
+                settings.influx_db,
+                settings.http_host,
+                settings.http_port,
+            )
+            yield
+
+    app = create_app(services, lifespan=lifespan)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="warning")

@@ -1,0 +1,89 @@
+"""Station usage over a time range, computed from what InfluxDB holds (survives restarts)."""
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from server.domain.usage import count_heating_sessions, count_rising_edges, counter_increase
+from server.influx import InfluxClient, Series, quote_tag
+
+LOOKBACK = timedelta(days=31)  # how far back the value before a range is looked for
+
+
+@dataclass(frozen=True)
+class Usage:
+    visits: int
+    water_l: float
+    energy_kwh: float
+    heating_sessions: int
+    speaker_interactions: int
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def _ns(dt: datetime) -> int:
+    return int(dt.timestamp() * 1_000_000) * 1000
+
+
+def _by_device(series: list[Series]) -> dict[str, list[list]]:
+    out: dict[str, list[list]] = defaultdict(list)
+    for s in series:
+        out[s.tags.get("device", "")].extend(s.values)
+    return out
+
+
+async def station_usage(influx: InfluxClient, station: str, start: datetime, end: datetime) -> Usage:
+    """Usage of one station in [start, end) per CONTRACT.md "Definitions"."""
+    s, e, back = _ns(start), _ns(end), _ns(start - LOOKBACK)
+    st = f'"station" = {quote_tag(station)}'
+    rng = f"time >= {s} AND time < {e}"
+    before = f"time >= {back} AND time < {s}"
+    door_ev = f"{st} AND \"event\" = 'door'"
+    statements = [
+        f'SELECT "open" FROM "door_sensor" WHERE {st} AND {rng} GROUP BY "device"',
+        f'SELECT "open" FROM "events" WHERE {door_ev} AND {rng} GROUP BY "device"',
+        f'SELECT last("open") FROM "door_sensor" WHERE {st} AND {before} GROUP BY "device"',
+        f'SELECT last("open") FROM "events" WHERE {door_ev} AND {before} GROUP BY "device"',
+        f'SELECT "dispensed_l_total" FROM "water_dispenser" WHERE {st} AND {rng} GROUP BY "device"',
+        f'SELECT last("dispensed_l_total") FROM "water_dispenser" WHERE {st} AND {before} GROUP BY "device"',
+        f'SELECT "energy_kwh_total" FROM "power_strip" WHERE {st} AND {rng} GROUP BY "device"',
+        f'SELECT last("energy_kwh_total") FROM "power_strip" WHERE {st} AND {before} GROUP BY "device"',
+        f'SELECT "power_w" FROM "power_strip" WHERE {st} AND {rng} GROUP BY "device"',
+        f'SELECT last("power_w") FROM "power_strip" WHERE {st} AND {before} GROUP BY "device"',
+        f"SELECT count(\"seq\") FROM \"events\" WHERE {st} AND \"event\" = 'interaction' AND {rng}",
+    ]
+    r = await influx.query(";".join(statements))
+    door_tel, door_ev_rows, door_tel_last, door_ev_last = (_by_device(x) for x in r[0:4])
+    visits = 0
+    for device in set(door_tel) | set(door_ev_rows):
+        samples = sorted(
+            (row for row in door_tel.get(device, []) + door_ev_rows.get(device, []) if row[1] is not None),
+            key=lambda row: row[0],
+        )
+        prior = sorted(door_tel_last.get(device, []) + door_ev_last.get(device, []), key=lambda row: row[0])
+        initial = prior[-1][1] if prior else False
+        visits += count_rising_edges((row[1] for row in samples), initial)
+    return Usage(
+        visits=visits,
+        water_l=round(_increase(r[4], r[5]), 6),
+        energy_kwh=round(_increase(r[6], r[7]), 6),
+        heating_sessions=_heating(r[8], r[9]),
+        speaker_interactions=int(r[10][0].values[0][1]) if r[10] else 0,
+    )
+
+
+def _increase(values: list[Series], baselines: list[Series]) -> float:
+    base = {d: rows[-1][1] for d, rows in _by_device(baselines).items() if rows}
+    return sum(
+        counter_increase((row[1] for row in rows if row[1] is not None), base.get(d))
+        for d, rows in _by_device(values).items()
+    )
+
+
+def _heating(values: list[Series], baselines: list[Series]) -> int:
+    base = {d: rows[-1][1] for d, rows in _by_device(baselines).items() if rows}
+    return sum(
+        count_heating_sessions((row[1] for row in rows if row[1] is not None), base.get(d))
+        for d, rows in _by_device(values).items()
+    )
