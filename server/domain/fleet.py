@@ -95,7 +95,9 @@ class Fleet:
     def on_death(self, dev: DeviceState, death: Death, now_ms: int) -> list[Change]:
         if death.boot is not None and dev.boot is not None and death.boot != dev.boot:
             return []  # stale: an older connection's last will
-        return self._set_online(dev, False, "death", death.ts or now_ms)
+        changes = self._set_online(dev, False, "death", death.ts or now_ms)
+        dev.offline_reason = "death"  # also when it had already timed out: now only a birth revives it
+        return changes
 
     def on_activity(self, dev: DeviceState, at_ms: int, now_ms: int) -> list[Change]:
         """A telemetry or event message arrived from the device."""

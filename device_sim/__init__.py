@@ -1,0 +1,1 @@
+"""Simulated stations: realistic days of four devices each, fault injection, a ground-truth ledger."""

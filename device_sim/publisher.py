@@ -1,0 +1,94 @@
+"""Publishing the simulated stations' messages over MQTT on a virtual clock."""
+
+import heapq
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from device_sim.ledger import Ledger
+from device_sim.station import Outgoing, SimStation
+
+MAX_UNACKED = 20_000
+
+
+class Publisher:
+    """One MQTT connection speaking for many simulated devices (like a fleet of gateways)."""
+
+    def __init__(self, host: str, port: int, client_id: str, username: str | None = None,
+                 password: str | None = None) -> None:
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                                   protocol=mqtt.MQTTv311, clean_session=True)
+        if username:
+            self._client.username_pw_set(username, password)
+        self._client.max_inflight_messages_set(1000)
+        self._client.max_queued_messages_set(0)
+        self._client.on_publish = self._on_publish
+        self._connected = threading.Event()
+        self._client.on_connect = lambda *a: self._connected.set()
+        self.sent = 0
+        self.acked = 0
+        self._client.connect(host, port, keepalive=30)
+        self._client.loop_start()
+        if not self._connected.wait(15):
+            raise ConnectionError(f"no CONNACK from the broker at {host}:{port}")
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
+        self.acked += 1
+
+    def publish(self, topic: str, payload: bytes, retain: bool) -> None:
+        while self.sent - self.acked > MAX_UNACKED:
+            time.sleep(0.005)
+        self._client.publish(topic, payload, qos=1, retain=retain)
+        self.sent += 1
+
+    def wait_all(self, timeout_s: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while self.acked < self.sent and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.acked >= self.sent
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def station_messages(station: SimStation, first: date, last: date | None, ledger: Ledger) -> Iterator[Outgoing]:
+    """The station's messages day after day (for ever when `last` is None)."""
+    day = first
+    while last is None or day <= last:
+        msgs, truth = station.day(day)
+        ledger.write(truth.record())
+        yield from msgs
+        day += timedelta(days=1)
+
+
+def play(
+    publisher: Publisher,
+    streams: Iterable[Iterator[Outgoing]],
+    start_ms: int,
+    speed: float,
+    progress_every_s: float = 10.0,
+    stop: threading.Event | None = None,
+) -> int:
+    """Publish all messages in virtual-time order; `speed` virtual seconds per real second (0: no waiting)."""
+    real0 = time.monotonic()
+    next_report = real0 + progress_every_s
+    count = 0
+    for t_ms, _, topic, payload, retain in heapq.merge(*streams):
+        if stop is not None and stop.is_set():
+            break
+        if speed > 0:
+            delay = real0 + (t_ms - start_ms) / 1000 / speed - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        publisher.publish(topic, payload, retain)
+        count += 1
+        if time.monotonic() >= next_report:
+            next_report += progress_every_s
+            virtual = datetime.fromtimestamp(t_ms / 1000).isoformat(timespec="seconds")
+            print(f"sim: {count} messages published, virtual time {virtual}", flush=True)
+    return count
