@@ -30,6 +30,11 @@ class ServerCollector:
         yield CounterMetricFamily("yz_points_refused", "Points InfluxDB refused", value=pipe.points_rejected)
         yield GaugeMetricFamily("yz_spool_lines", "Points waiting in the spool", value=pipe.spool_lines)
         yield GaugeMetricFamily("yz_inbox_messages", "Messages received, not yet handled", value=len(pipe._inbox))
+        yield CounterMetricFamily("yz_mqtt_acks", "Messages acknowledged to the broker", value=self.mqtt.acks_sent)
+        yield CounterMetricFamily(
+            "yz_mqtt_acks_dropped", "Acknowledgements of an earlier connection, left to redelivery",
+            value=self.mqtt.acks_dropped,
+        )
         yield GaugeMetricFamily("yz_mqtt_connected", "1 when connected to the broker", value=int(self.mqtt.connected))
         yield GaugeMetricFamily("yz_influxdb_up", "1 when the last InfluxDB write succeeded", value=int(pipe.influx_ok))
         stations = ingest.fleet.stations.values()

@@ -32,6 +32,8 @@ class MqttLink:
         self._sink = on_message
         self.generation = 0
         self.connected = False
+        self.acks_sent = 0
+        self.acks_dropped = 0
         host, port, tls = broker_address(settings.mqtt_url)
         self._host, self._port = host, port
         client = mqtt.Client(
@@ -80,10 +82,12 @@ class MqttLink:
         Packet ids of an earlier connection mean nothing now: the broker redelivers those.
         """
         if generation != self.generation:
+            self.acks_dropped += len(acks)
             return
         for mid, qos in acks:
             if qos:
                 self._client.ack(mid, qos)
+                self.acks_sent += 1
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
         self._client.publish(topic, payload, qos=qos, retain=retain)

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from server.influx import InfluxClient, InfluxRejected, InfluxUnavailable
 from server.ingest import Ingest
@@ -19,6 +19,18 @@ log = logging.getLogger(__name__)
 
 Acker = Callable[[list[tuple[int, int]], int], None]
 _SLICE = 2000  # messages handled between yields to the event loop
+
+
+async def _supervised(loop: Callable[[], Awaitable[None]]) -> None:
+    """Run a loop for ever: a bug in it is logged and the loop restarts, never silently gone."""
+    while True:
+        try:
+            await loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed; restarting it", loop.__name__)
+            await asyncio.sleep(0.5)
 
 
 class Pipeline:
@@ -65,14 +77,17 @@ class Pipeline:
         self._loop = asyncio.get_running_loop()
         self._wake.set()  # messages may have arrived before the loop was known
         self.spool_lines = await asyncio.to_thread(self.spool.pending_lines)
-        await asyncio.gather(self._consume(), self._flush_loop(), self._drain_spool(), self._tick())
+        await asyncio.gather(
+            *(_supervised(loop) for loop in (self._consume, self._flush_loop, self._drain_spool, self._tick))
+        )
 
     async def _consume(self) -> None:
-        inbox, ingest, acks = self._inbox, self.ingest, self._acks
+        inbox, ingest = self._inbox, self.ingest
         while True:
             await self._wake.wait()
             self._wake.clear()
             while inbox:
+                acks = self._acks  # flush() swaps the list; nothing awaits inside a slice
                 for _ in range(min(_SLICE, len(inbox))):
                     topic, payload, retained, mid, qos, gen = inbox.popleft()
                     ingest.handle(topic, payload, retained)

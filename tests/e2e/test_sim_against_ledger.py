@@ -1,0 +1,114 @@
+"""End to end: `yizhan sim` → mosquitto → `yizhan server` → InfluxDB → API, checked against the
+simulator's ground-truth ledger."""
+
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+
+import pytest
+
+from device_sim.ledger import read_ledger
+from tests.conftest import REPO, wait_for
+
+pytestmark = pytest.mark.e2e
+
+STATIONS = 20
+START = "2026-03-02T00:00:00"
+DAYS = 2
+
+
+@pytest.fixture(scope="module")
+def run(broker, influx, tmp_path_factory):
+    """One simulated run shared by the checks below."""
+    from tests.conftest import ServerProc
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    httpx_post = __import__("httpx").post
+    httpx_post(f"{influx.url}/query", params={"q": 'CREATE DATABASE "e2e"'}).raise_for_status()
+    server = ServerProc(broker, influx, tmp, root="yze2e", db="e2e", extra_env={"YZ_CLOCK": "event"}).start()
+    ledger_path = tmp / "ledger.jsonl"
+    env = server.env()
+    sim = subprocess.run(
+        [sys.executable, "-m", "server.cli", "sim", "--stations", str(STATIONS), "--seed", "11",
+         "--speed", "0", "--start", START, "--duration", f"{DAYS}d", "--interval", "300",
+         "--duplicates", "0.03", "--api", server.url, "--ledger", str(ledger_path)],
+        env=env, cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert sim.returncode == 0, sim.stdout + sim.stderr
+    ledger = read_ledger(ledger_path)
+    summary = next(r for r in ledger if r["kind"] == "summary")
+
+    def accepted() -> float:
+        text = server.get("/metrics").text
+        return sum(float(x.split()[-1]) for x in text.splitlines() if x.startswith("yz_messages_accepted_total"))
+
+    wait_for(lambda: accepted() == summary["published"], timeout_s=300, interval_s=1,
+             what=f"server to accept all {summary['published']} published messages")
+    wait_for(lambda: server.metric("yz_spool_lines") == 0 and server.metric("yz_inbox_messages") == 0,
+             timeout_s=60, what="everything flushed")
+    yield server, ledger, summary
+    server.stop()
+
+
+def test_the_run_had_deliberate_duplicates_and_no_rejections(run):
+    server, _, summary = run
+    assert summary["duplicates"] > 50
+    assert summary["published"] == summary["telemetry"] + summary["events"] + summary["duplicates"] + (
+        summary["published"] - summary["telemetry"] - summary["events"] - summary["duplicates"]
+    )
+    text = server.get("/metrics").text
+    rejected = [x for x in text.splitlines() if x.startswith("yz_messages_rejected_total") and not x.endswith(" 0.0")]
+    assert rejected == []
+
+
+def test_influxdb_holds_exactly_one_point_per_distinct_published_message(run):
+    server, ledger, summary = run
+    want_tel: Counter = Counter()
+    want_ev: Counter = Counter()
+    for r in ledger:
+        if r["kind"] == "device":
+            want_tel[(r["station"], r["device"])] += r["telemetry"]
+            want_ev[(r["station"], r["device"])] += r["events"]
+
+    def counts(q: str) -> Counter:
+        got: Counter = Counter()
+        for row in server.query(q):
+            got[(row["station"], row["device"])] += row["count"]
+        return got
+
+    def stored() -> tuple[Counter, Counter]:
+        tel = counts('SELECT count("seq") FROM "door_sensor","water_dispenser","power_strip","smart_speaker" '
+                     'GROUP BY "station","device"')
+        return tel, counts('SELECT count("seq") FROM "events" GROUP BY "station","device"')
+
+    tel, ev = wait_for(lambda: (s := stored()) == (want_tel, want_ev) and s, timeout_s=30, interval_s=1,
+                       what="stored counts to equal the ledger")
+    assert sum(tel.values()) == summary["telemetry"] and sum(ev.values()) == summary["events"]
+
+
+def test_usage_per_station_and_day_matches_the_ledger(run):
+    server, ledger, _ = run
+    days = [r for r in ledger if r["kind"] == "day" and not r["partial"]]
+    assert len(days) == STATIONS * DAYS
+    mismatches = defaultdict(list)
+    for truth in days:
+        d = date.fromisoformat(truth["date"])
+        got = server.get(f"/api/v1/stations/{truth['station']}/usage",
+                         start=d.isoformat(), end=(d + timedelta(days=1)).isoformat()).json()
+        for key in ("visits", "heating_sessions", "speaker_interactions"):
+            if got[key] != truth[key]:
+                mismatches[key].append((truth["station"], truth["date"], got[key], truth[key]))
+        for key in ("water_l", "energy_kwh"):
+            if abs(got[key] - truth[key]) > 0.005 * truth[key] + 1e-9:
+                mismatches[key].append((truth["station"], truth["date"], got[key], truth[key]))
+    assert not mismatches, dict(mismatches)
+    assert sum(t["visits"] for t in days) > STATIONS * DAYS * 10  # the run was not trivially empty
+    assert sum(t["heating_sessions"] for t in days) > 0 and sum(t["water_l"] for t in days) > 0
+
+
+def test_stations_and_devices_come_out_of_the_run_registered_and_seen(run):
+    server, _, _ = run
+    stations = server.get("/api/v1/stations").json()
+    assert len(stations) == STATIONS
+    assert all(s["devices_total"] == 4 and s["last_seen"] for s in stations)
