@@ -3,7 +3,6 @@
 import argparse
 import os
 import re
-import sys
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -30,14 +29,27 @@ def parse_duration(text: str) -> timedelta:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stations", type=int, default=20, help="how many stations (default 20)")
     p.add_argument("--seed", type=int, default=1, help="everything random follows this seed")
-    p.add_argument("--speed", type=float, default=1.0,
-                   help="virtual seconds per real second; 0 = as fast as the broker takes them")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="virtual seconds per real second; 0 = as fast as the broker takes them",
+    )
     p.add_argument("--start", default=None, help="virtual start, ISO-8601 (naive = --timezone); default now")
-    p.add_argument("--duration", type=parse_duration, default=None, help="virtual length (2d, 36h); default: run until stopped")
+    p.add_argument(
+        "--duration",
+        type=parse_duration,
+        default=None,
+        help="virtual length (2d, 36h); default: run until stopped",
+    )
     p.add_argument("--ledger", default=None, help="write the ground truth here (JSON lines)")
     p.add_argument("--interval", type=int, default=60, help="telemetry period of every device, seconds")
-    p.add_argument("--duplicates", type=float, default=0.0, help="share of messages deliberately published twice")
-    p.add_argument("--api", default=None, help="register the stations with this server first (http://host:port)")
+    p.add_argument(
+        "--duplicates", type=float, default=0.0, help="share of messages deliberately published twice"
+    )
+    p.add_argument(
+        "--api", default=None, help="register the stations with this server first (http://host:port)"
+    )
     p.add_argument("--mqtt-url", default=os.environ.get("YZ_MQTT_URL", "mqtt://127.0.0.1:1883"))
     p.add_argument("--mqtt-username", default=os.environ.get("YZ_MQTT_USERNAME"))
     p.add_argument("--mqtt-password", default=os.environ.get("YZ_MQTT_PASSWORD"))
@@ -81,14 +93,20 @@ def run(args: argparse.Namespace) -> int:
     ledger = Ledger(args.ledger)
     for p in profiles:
         ledger.write({"kind": "station", "station": p.id, "body": p.registration()})
-    stations = [SimStation(p, args.seed, args.interval, (start_ms, end_ms), args.topic_root, args.duplicates)
-                for p in profiles]
+    stations = [
+        SimStation(p, args.seed, args.interval, (start_ms, end_ms), args.topic_root, args.duplicates)
+        for p in profiles
+    ]
     first = start.astimezone(tz).date()
     last = (end - timedelta(milliseconds=1)).astimezone(tz).date() if end else None
     host, port, _ = broker_address(args.mqtt_url)
-    publisher = Publisher(host, port, f"yizhan-sim-{args.seed}-{os.getpid()}", args.mqtt_username, args.mqtt_password)
+    publisher = Publisher(
+        host, port, f"yizhan-sim-{args.seed}-{os.getpid()}", args.mqtt_username, args.mqtt_password
+    )
     streams = [station_messages(s, first, last, ledger) for s in stations]
-    print(f"sim: {len(stations)} stations from {start.isoformat()} at speed {args.speed or 'max'}", flush=True)
+    print(
+        f"sim: {len(stations)} stations from {start.isoformat()} at speed {args.speed or 'max'}", flush=True
+    )
     count = 0
     try:
         count = play(publisher, streams, start_ms, args.speed)
@@ -103,11 +121,20 @@ def run(args: argparse.Namespace) -> int:
                 ledger.write(rec)
                 for k in totals:
                     totals[k] += rec[k]
-        ledger.write({"kind": "summary", "stations": len(stations), "start": start_ms,
-                      "end": end_ms if end else None, "published": count, **totals})
+        ledger.write(
+            {
+                "kind": "summary",
+                "stations": len(stations),
+                "start": start_ms,
+                "end": end_ms if end else None,
+                "published": count,
+                **totals,
+            }
+        )
         ledger.close()
-    print(f"sim: done, {count} messages published ({totals['telemetry']} telemetry, {totals['events']} events, "
-          f"{totals['duplicates']} duplicates)", flush=True)
+    print(
+        f"sim: done, {count} messages published ({totals['telemetry']} telemetry, {totals['events']} events, "
+        f"{totals['duplicates']} duplicates)",
+        flush=True,
+    )
     return 0 if ok else 1
-
-

@@ -8,7 +8,7 @@ import orjson
 
 class Ledger:
     def __init__(self, path: str | Path | None) -> None:
-        self._file: IO[bytes] | None = Path(path).open("wb") if path else None
+        self._file: IO[bytes] | None = Path(path).open("wb") if path else None  # noqa: SIM115 (closed by close())
 
     def write(self, record: dict[str, Any]) -> None:
         if self._file:

@@ -13,7 +13,18 @@ DISTRICTS = (
     ("jimo", "即墨区"),
     ("jiaozhou", "胶州市"),
 )
-ROADS = ("香港中路", "延安三路", "福州南路", "山东路", "黑龙江路", "长沙路", "重庆中路", "台东一路", "辽阳西路", "南京路")
+ROADS = (
+    "香港中路",
+    "延安三路",
+    "福州南路",
+    "山东路",
+    "黑龙江路",
+    "长沙路",
+    "重庆中路",
+    "台东一路",
+    "辽阳西路",
+    "南京路",
+)
 SERVICES = ["water", "heat_food", "rest", "toilet", "charging"]
 DEVICES = (
     ("door", "door_sensor"),
@@ -72,7 +83,9 @@ class StationProfile:
         }
 
 
-def make_profiles(count: int, seed: int, timezone: str = "Asia/Shanghai", prefix: str = "st") -> list[StationProfile]:
+def make_profiles(
+    count: int, seed: int, timezone: str = "Asia/Shanghai", prefix: str = "st"
+) -> list[StationProfile]:
     rng = random.Random(f"profiles-{seed}")
     profiles = []
     for i in range(count):

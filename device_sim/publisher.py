@@ -18,10 +18,12 @@ MAX_UNACKED = 20_000
 class Publisher:
     """One MQTT connection speaking for many simulated devices (like a fleet of gateways)."""
 
-    def __init__(self, host: str, port: int, client_id: str, username: str | None = None,
-                 password: str | None = None) -> None:
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                   protocol=mqtt.MQTTv311, clean_session=True)
+    def __init__(
+        self, host: str, port: int, client_id: str, username: str | None = None, password: str | None = None
+    ) -> None:
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311, clean_session=True
+        )
         if username:
             self._client.username_pw_set(username, password)
         self._client.max_inflight_messages_set(1000)
@@ -36,7 +38,7 @@ class Publisher:
         if not self._connected.wait(15):
             raise ConnectionError(f"no CONNACK from the broker at {host}:{port}")
 
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self.acked += 1
 
     def publish(self, topic: str, payload: bytes, retain: bool) -> None:
@@ -56,7 +58,9 @@ class Publisher:
         self._client.loop_stop()
 
 
-def station_messages(station: SimStation, first: date, last: date | None, ledger: Ledger) -> Iterator[Outgoing]:
+def station_messages(
+    station: SimStation, first: date, last: date | None, ledger: Ledger
+) -> Iterator[Outgoing]:
     """The station's messages day after day (for ever when `last` is None)."""
     day = first
     while last is None or day <= last:

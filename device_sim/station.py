@@ -128,7 +128,7 @@ class SimStation:
         visits: list[int] = []
         if not plan["skip"]:
             lo, hi = plan["open_ms"] + 60_000, plan["close_ms"] - 600_000
-            n = max(0, round(rng.gauss(habits.visits_per_day, habits.visits_per_day ** 0.5)))
+            n = max(0, round(rng.gauss(habits.visits_per_day, habits.visits_per_day**0.5)))
             for _ in range(n):
                 r = rng.random()
                 if r < 0.35:
@@ -360,7 +360,11 @@ class SimStation:
         rng = self.rng
         if dev.type == "door_sensor":
             self.battery = max(5.0, self.battery - 0.001)
-            data = {"open": door_open, "battery_pct": round(self.battery, 1), "rssi_dbm": rng.randint(-80, -50)}
+            data = {
+                "open": door_open,
+                "battery_pct": round(self.battery, 1),
+                "rssi_dbm": rng.randint(-80, -50),
+            }
         elif dev.type == "water_dispenser":
             data = {
                 "water_temp_c": round(rng.uniform(90, 98), 1),
@@ -388,7 +392,9 @@ class SimStation:
 
     # --- messages -----------------------------------------------------------------
 
-    def _emit(self, msgs: list[Outgoing], t: int, topic: str, payload: dict, retain: bool, lo: int, hi: int) -> bool:
+    def _emit(
+        self, msgs: list[Outgoing], t: int, topic: str, payload: dict, retain: bool, lo: int, hi: int
+    ) -> bool:
         if not lo <= t < hi:
             return False
         self._tie += 1
@@ -398,14 +404,21 @@ class SimStation:
     def _status(self, msgs: list[Outgoing], t: int, dev: SimDevice, online: bool, lo: int, hi: int) -> None:
         topic = device_topic(self.profile.id, dev.id, TopicKind.STATUS, self.root)
         if online:
-            payload = {"state": "online", "ts": t, "type": dev.type, "boot": dev.boot,
-                       "interval_s": dev.interval_s, "fw": "sim-1.0"}
+            payload = {
+                "state": "online",
+                "ts": t,
+                "type": dev.type,
+                "boot": dev.boot,
+                "interval_s": dev.interval_s,
+                "fw": "sim-1.0",
+            }
         else:
             payload = {"state": "offline", "boot": dev.boot, "ts": t}
         self._emit(msgs, t, topic, payload, True, lo, hi)
 
-    def _sequenced(self, msgs: list[Outgoing], t: int, dev: SimDevice, kind: TopicKind, body: dict,
-                   lo: int, hi: int) -> None:
+    def _sequenced(
+        self, msgs: list[Outgoing], t: int, dev: SimDevice, kind: TopicKind, body: dict, lo: int, hi: int
+    ) -> None:
         seq = dev.seq
         dev.seq += 1
         payload = {"ts": t, "seq": seq, "boot": dev.boot, **body}
@@ -422,14 +435,26 @@ class SimStation:
     def _telemetry(self, msgs: list[Outgoing], t: int, dev: SimDevice, data: dict, lo: int, hi: int) -> None:
         self._sequenced(msgs, t, dev, TopicKind.TELEMETRY, {"data": data}, lo, hi)
 
-    def _event(self, msgs: list[Outgoing], t: int, dev: SimDevice, event: str, data: dict, lo: int, hi: int) -> None:
+    def _event(
+        self, msgs: list[Outgoing], t: int, dev: SimDevice, event: str, data: dict, lo: int, hi: int
+    ) -> None:
         if dev.online:
             self._sequenced(msgs, t, dev, TopicKind.EVENT, {"event": event, "data": data}, lo, hi)
 
     def device_records(self) -> list[dict]:
         return [
-            {"kind": "device", "station": self.profile.id, "device": dev.id, "type": dev.type, "boot": boot,
-             "seq_first": r[0], "seq_last": r[1], "telemetry": r[2], "events": r[3], "duplicates": r[4]}
+            {
+                "kind": "device",
+                "station": self.profile.id,
+                "device": dev.id,
+                "type": dev.type,
+                "boot": boot,
+                "seq_first": r[0],
+                "seq_last": r[1],
+                "telemetry": r[2],
+                "events": r[3],
+                "duplicates": r[4],
+            }
             for dev in self.devices.values()
             for boot, r in dev.published.items()
         ]

@@ -237,9 +237,7 @@ EVENT_DATA_MODELS: dict[str, type[BaseModel]] = {
 
 
 def _event_model(data: type[BaseModel]) -> type[_Sequenced]:
-    return create_model(
-        f"Event[{data.__name__}]", __base__=_Sequenced, event=(str, ...), data=(data, ...)
-    )
+    return create_model(f"Event[{data.__name__}]", __base__=_Sequenced, event=(str, ...), data=(data, ...))
 
 
 class Event(_Sequenced):

@@ -1,12 +1,12 @@
 """Topic parsing and building for `{root}/stations/...`, alerts and server status."""
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from protocol.ids import is_valid_id
 
 
-class TopicKind(str, Enum):
+class TopicKind(StrEnum):
     STATUS = "status"
     TELEMETRY = "telemetry"
     EVENT = "event"

@@ -76,7 +76,11 @@ def build_router(services: Services) -> APIRouter:
     async def healthz() -> dict[str, Any]:
         influx_ok = await services.influx.ping()
         mqtt_ok = services.mqtt.connected
-        return {"status": "ok" if influx_ok and mqtt_ok else "degraded", "mqtt": mqtt_ok, "influxdb": influx_ok}
+        return {
+            "status": "ok" if influx_ok and mqtt_ok else "degraded",
+            "mqtt": mqtt_ok,
+            "influxdb": influx_ok,
+        }
 
     @api.get("/metrics", tags=["ops"])
     async def metrics() -> Response:
@@ -149,6 +153,3 @@ def create_app(services: Services, lifespan: Any = None) -> FastAPI:
     app.include_router(build_router(services))
     app.state.services = services
     return app
-
-
-

@@ -10,9 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="YZ_", env_file=os.environ.get("YZ_CONFIG"), extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="YZ_", env_file=os.environ.get("YZ_CONFIG"), extra="ignore")
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_username: str | None = None

@@ -39,7 +39,9 @@ def run_demo(stations: int = 50, speed: float = 1.0, run_dir: str | None = None)
     http_port = int(os.environ.get("YZ_HTTP_PORT", "8000"))
     http_host = os.environ.get("YZ_HTTP_HOST", "127.0.0.1")
     broker = Broker(root / "mosquitto", port=_port_of("YZ_MQTT_URL"))
-    influx = Influx(root / "influxdb", port=_port_of("YZ_INFLUX_URL"), database=os.environ.get("YZ_INFLUX_DB", "yizhan"))
+    influx = Influx(
+        root / "influxdb", port=_port_of("YZ_INFLUX_URL"), database=os.environ.get("YZ_INFLUX_DB", "yizhan")
+    )
     children: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -68,12 +70,17 @@ def run_demo(stations: int = 50, speed: float = 1.0, run_dir: str | None = None)
             stdin=subprocess.DEVNULL,
         )
         children.append(sim)
-        print(f"\n  yizhan is running: {url}/api/v1/stations  (API docs: {url}/docs)\n  Ctrl-C stops everything.\n",
-              flush=True)
+        print(
+            f"\n  yizhan is running: {url}/api/v1/stations  (API docs: {url}/docs)"
+            "\n  Ctrl-C stops everything.\n",
+            flush=True,
+        )
         while all(c.poll() is None for c in children):
             time.sleep(0.5)
         failed = next(c for c in children if c.poll() is not None)
-        print(f"demo: a process exited ({failed.args[3]}, code {failed.returncode}); stopping", file=sys.stderr)
+        print(
+            f"demo: a process exited ({failed.args[3]}, code {failed.returncode}); stopping", file=sys.stderr
+        )
         return 1
     except KeyboardInterrupt:
         print("\ndemo: stopping", flush=True)

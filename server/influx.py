@@ -28,7 +28,7 @@ class Series:
     values: list[list[Any]]
 
     def rows(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, v)) for v in self.values]
+        return [dict(zip(self.columns, v, strict=False)) for v in self.values]
 
 
 def quote_tag(value: str) -> str:
@@ -83,9 +83,7 @@ class InfluxClient:
     async def query(self, q: str) -> list[list[Series]]:
         """Run InfluxQL statements (`;`-separated); per statement its series. Times in epoch ms."""
         try:
-            resp = await self._http.get(
-                "/query", params={"db": self.database, "q": q, "epoch": "ms"}
-            )
+            resp = await self._http.get("/query", params={"db": self.database, "q": q, "epoch": "ms"})
         except httpx.HTTPError as exc:
             raise InfluxUnavailable(f"query failed: {exc!r}") from exc
         if resp.status_code >= 500 or resp.status_code in (401, 403, 404):

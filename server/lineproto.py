@@ -25,14 +25,10 @@ def _field_value(value: Any) -> str:
     return f'"{str(value).translate(_STRING_ESCAPES)}"'
 
 
-def encode_point(
-    measurement: str, tags: Mapping[str, str], fields: Mapping[str, Any], time_ns: int
-) -> str:
+def encode_point(measurement: str, tags: Mapping[str, str], fields: Mapping[str, Any], time_ns: int) -> str:
     """One line. Tags with empty values are left out (line protocol cannot carry them)."""
     tag_part = "".join(
-        f",{k.translate(_KEY_ESCAPES)}={v.translate(_KEY_ESCAPES)}"
-        for k, v in sorted(tags.items())
-        if v
+        f",{k.translate(_KEY_ESCAPES)}={v.translate(_KEY_ESCAPES)}" for k, v in sorted(tags.items()) if v
     )
     field_part = ",".join(f"{k.translate(_KEY_ESCAPES)}={_field_value(v)}" for k, v in fields.items())
     return f"{measurement.translate(_MEASUREMENT_ESCAPES)}{tag_part} {field_part} {time_ns}"

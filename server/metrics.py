@@ -16,34 +16,57 @@ class ServerCollector:
 
     def collect(self) -> Iterator[Metric]:
         ingest, pipe = self.ingest, self.pipeline
-        accepted = CounterMetricFamily("yz_messages_accepted", "Valid messages by topic kind", labels=["kind"])
+        accepted = CounterMetricFamily(
+            "yz_messages_accepted", "Valid messages by topic kind", labels=["kind"]
+        )
         for kind, n in sorted(ingest.accepted.items()):
             accepted.add_metric([kind], n)
         yield accepted
-        rejected = CounterMetricFamily("yz_messages_rejected", "Rejected messages by reason", labels=["reason"])
+        rejected = CounterMetricFamily(
+            "yz_messages_rejected", "Rejected messages by reason", labels=["reason"]
+        )
         for reason, n in sorted(ingest.rejected.items()):
             rejected.add_metric([reason], n)
         yield rejected
-        yield CounterMetricFamily("yz_messages_clock_skew", "Messages whose ts was replaced", value=ingest.clock_skew)
-        yield CounterMetricFamily("yz_points_written", "Points written to InfluxDB", value=pipe.points_written)
-        yield CounterMetricFamily("yz_points_spooled", "Points spooled while InfluxDB was down", value=pipe.points_spooled)
+        yield CounterMetricFamily(
+            "yz_messages_clock_skew", "Messages whose ts was replaced", value=ingest.clock_skew
+        )
+        yield CounterMetricFamily(
+            "yz_points_written", "Points written to InfluxDB", value=pipe.points_written
+        )
+        yield CounterMetricFamily(
+            "yz_points_spooled", "Points spooled while InfluxDB was down", value=pipe.points_spooled
+        )
         yield CounterMetricFamily("yz_points_refused", "Points InfluxDB refused", value=pipe.points_rejected)
         yield GaugeMetricFamily("yz_spool_lines", "Points waiting in the spool", value=pipe.spool_lines)
-        yield GaugeMetricFamily("yz_inbox_messages", "Messages received, not yet handled", value=len(pipe._inbox))
-        yield CounterMetricFamily("yz_mqtt_acks", "Messages acknowledged to the broker", value=self.mqtt.acks_sent)
+        yield GaugeMetricFamily(
+            "yz_inbox_messages", "Messages received, not yet handled", value=len(pipe._inbox)
+        )
         yield CounterMetricFamily(
-            "yz_mqtt_acks_dropped", "Acknowledgements of an earlier connection, left to redelivery",
+            "yz_mqtt_acks", "Messages acknowledged to the broker", value=self.mqtt.acks_sent
+        )
+        yield CounterMetricFamily(
+            "yz_mqtt_acks_dropped",
+            "Acknowledgements of an earlier connection, left to redelivery",
             value=self.mqtt.acks_dropped,
         )
-        yield GaugeMetricFamily("yz_mqtt_connected", "1 when connected to the broker", value=int(self.mqtt.connected))
-        yield GaugeMetricFamily("yz_influxdb_up", "1 when the last InfluxDB write succeeded", value=int(pipe.influx_ok))
+        yield GaugeMetricFamily(
+            "yz_mqtt_connected", "1 when connected to the broker", value=int(self.mqtt.connected)
+        )
+        yield GaugeMetricFamily(
+            "yz_influxdb_up", "1 when the last InfluxDB write succeeded", value=int(pipe.influx_ok)
+        )
         stations = ingest.fleet.stations.values()
         yield GaugeMetricFamily("yz_stations", "Registered stations", value=len(ingest.fleet.stations))
-        yield GaugeMetricFamily("yz_stations_open", "Stations open now", value=sum(1 for s in stations if s.is_open()))
+        yield GaugeMetricFamily(
+            "yz_stations_open", "Stations open now", value=sum(1 for s in stations if s.is_open())
+        )
         yield GaugeMetricFamily(
             "yz_devices_online", "Devices online now", value=sum(s.devices_online() for s in stations)
         )
-        yield GaugeMetricFamily("yz_unregistered_senders", "Unregistered senders seen", value=len(ingest.unregistered))
+        yield GaugeMetricFamily(
+            "yz_unregistered_senders", "Unregistered senders seen", value=len(ingest.unregistered)
+        )
 
 
 def render(registry: CollectorRegistry) -> bytes:

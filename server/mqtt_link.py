@@ -5,6 +5,7 @@ acknowledgement, which aiomqtt does not offer. Messages are handed over from pah
 thread through `on_message`, which must never raise.
 """
 
+import contextlib
 import logging
 import ssl
 from collections.abc import Callable
@@ -59,9 +60,7 @@ class MqttLink:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_NEVER_EXPIRES
         props.ReceiveMaximum = self._settings.receive_maximum
-        self._client.connect_async(
-            self._host, self._port, keepalive=30, clean_start=False, properties=props
-        )
+        self._client.connect_async(self._host, self._port, keepalive=30, clean_start=False, properties=props)
         self._client.loop_start()
 
     def stop(self) -> None:
@@ -69,10 +68,8 @@ class MqttLink:
             info = self._client.publish(
                 self._status_topic, orjson.dumps({"state": "offline"}), qos=1, retain=True
             )
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(timeout=2)
-            except (RuntimeError, ValueError):
-                pass
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -94,21 +91,23 @@ class MqttLink:
 
     # --- paho callbacks (network thread) ---------------------------------------
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             log.warning("MQTT connect refused: %s", reason_code)
             return
         self.generation += 1
         self.connected = True
-        log.info("MQTT connected to %s:%s (session present: %s)", self._host, self._port, flags.session_present)
+        log.info(
+            "MQTT connected to %s:%s (session present: %s)", self._host, self._port, flags.session_present
+        )
         client.subscribe(station_subscription(self._settings.topic_root), qos=1)
         client.publish(self._status_topic, orjson.dumps({"state": "online"}), qos=1, retain=True)
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected = False
         log.warning("MQTT disconnected: %s", reason_code)
 
-    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:  # noqa: ANN001
+    def _on_message(self, client, userdata, msg: mqtt.MQTTMessage) -> None:
         try:
             try:
                 topic: str | None = msg.topic

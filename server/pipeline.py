@@ -6,6 +6,7 @@ taken from the network thread in bulk, so there is no await per message.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -104,10 +105,8 @@ class Pipeline:
 
     async def _flush_loop(self) -> None:
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._flush_now.wait(), self.flush_interval_s)
-            except TimeoutError:
-                pass
             self._flush_now.clear()
             await self.flush()
 

@@ -78,5 +78,3 @@ class Registry:
 
     def close(self) -> None:
         self._db.close()
-
-

@@ -51,7 +51,7 @@ async def station_usage(influx: InfluxClient, station: str, start: datetime, end
         f'SELECT last("energy_kwh_total") FROM "power_strip" WHERE {st} AND {before} GROUP BY "device"',
         f'SELECT "power_w" FROM "power_strip" WHERE {st} AND {rng} GROUP BY "device"',
         f'SELECT last("power_w") FROM "power_strip" WHERE {st} AND {before} GROUP BY "device"',
-        f"SELECT count(\"seq\") FROM \"events\" WHERE {st} AND \"event\" = 'interaction' AND {rng}",
+        f'SELECT count("seq") FROM "events" WHERE {st} AND "event" = \'interaction\' AND {rng}',
     ]
     r = await influx.query(";".join(statements))
     door_tel, door_ev_rows, door_tel_last, door_ev_last = (_by_device(x) for x in r[0:4])

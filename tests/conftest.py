@@ -42,7 +42,9 @@ def influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Influx]:
     i.stop()
 
 
-def wait_for(predicate: Callable[[], Any], timeout_s: float = 10.0, interval_s: float = 0.1, what: str = "") -> Any:
+def wait_for(
+    predicate: Callable[[], Any], timeout_s: float = 10.0, interval_s: float = 0.1, what: str = ""
+) -> Any:
     """Poll until `predicate()` is truthy; fail with `what` after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     last: Any = None
@@ -57,9 +59,12 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float = 10.0, interval_s: 
 class Publisher:
     """A plain MQTT client for tests, standing in for devices."""
 
-    def __init__(self, broker: Broker, client_id: str | None = None, will: tuple[str, bytes] | None = None) -> None:
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"test-{next(_ids)}",
-                                  protocol=mqtt.MQTTv311)
+    def __init__(
+        self, broker: Broker, client_id: str | None = None, will: tuple[str, bytes] | None = None
+    ) -> None:
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id or f"test-{next(_ids)}", protocol=mqtt.MQTTv311
+        )
         if will:
             self.client.will_set(will[0], will[1], qos=1, retain=True)
         connected = threading.Event()
@@ -115,8 +120,14 @@ class ServerProc:
 
     def start(self) -> "ServerProc":
         log = (self.data_dir / "server.log").open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "server"], env=self.env(), cwd=REPO,
-                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "server"],
+            env=self.env(),
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         log.close()
 
         def healthy() -> bool:
@@ -140,7 +151,11 @@ class ServerProc:
         return (self.data_dir / "server.log").read_text(errors="replace")
 
     def topic(self, station: str, device: str | None, kind: str) -> str:
-        return f"{self.root}/stations/{station}/{device}/{kind}" if device else f"{self.root}/stations/{station}/{kind}"
+        return (
+            f"{self.root}/stations/{station}/{device}/{kind}"
+            if device
+            else f"{self.root}/stations/{station}/{kind}"
+        )
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", params=params, timeout=30)
@@ -156,12 +171,15 @@ class ServerProc:
         return 0.0
 
     def query(self, q: str) -> list[dict]:
-        resp = httpx.get(f"{self.influx.url}/query", params={"db": self.db, "q": q, "epoch": "ms"}, timeout=30)
+        resp = httpx.get(
+            f"{self.influx.url}/query", params={"db": self.db, "q": q, "epoch": "ms"}, timeout=30
+        )
         resp.raise_for_status()
         rows = []
         for result in resp.json()["results"]:
             for s in result.get("series", []):
-                rows += [dict(zip(s["columns"], v), **(s.get("tags") or {})) for v in s["values"]]
+                tags = s.get("tags") or {}
+                rows += [dict(zip(s["columns"], v, strict=True), **tags) for v in s["values"]]
         return rows
 
 
@@ -172,7 +190,9 @@ def make_server(broker: Broker, influx: Influx, tmp_path: Path) -> Iterator[Call
     def make(start: bool = True, **extra_env: str) -> ServerProc:
         n = next(_ids)
         db = f"t{os.getpid()}_{n}"
-        httpx.post(f"{influx.url}/query", params={"q": f'CREATE DATABASE "{db}"'}, timeout=10).raise_for_status()
+        httpx.post(
+            f"{influx.url}/query", params={"q": f'CREATE DATABASE "{db}"'}, timeout=10
+        ).raise_for_status()
         data_dir = tmp_path / f"server{n}"
         data_dir.mkdir()
         s = ServerProc(broker, influx, data_dir, root=f"yz{os.getpid()}x{n}", db=db, extra_env=extra_env)

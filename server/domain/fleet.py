@@ -50,9 +50,7 @@ class StationLive:
         return sum(1 for d in self.devices.values() if d.online)
 
     def is_open(self) -> bool:
-        return self.reported_open and any(
-            d.online for d in self.devices.values() if d.type != "gateway"
-        )
+        return self.reported_open and any(d.online for d in self.devices.values() if d.type != "gateway")
 
 
 class Fleet:

@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -63,7 +64,7 @@ class WeeklySchedule:
                 parsed = sorted((parse_range(r) for r in ranges), key=lambda r: r.start_s)
             except ScheduleError as exc:
                 raise ScheduleError(f"{day}: {exc}") from None
-            for a, b in zip(parsed, parsed[1:]):
+            for a, b in pairwise(parsed):
                 if b.start_s < a.end_s:
                     raise ScheduleError(f"{day}: ranges overlap")
             days.append(tuple(parsed))

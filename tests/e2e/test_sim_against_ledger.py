@@ -30,10 +30,35 @@ def run(broker, influx, tmp_path_factory):
     ledger_path = tmp / "ledger.jsonl"
     env = server.env()
     sim = subprocess.run(
-        [sys.executable, "-m", "server.cli", "sim", "--stations", str(STATIONS), "--seed", "11",
-         "--speed", "0", "--start", START, "--duration", f"{DAYS}d", "--interval", "300",
-         "--duplicates", "0.03", "--api", server.url, "--ledger", str(ledger_path)],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "sim",
+            "--stations",
+            str(STATIONS),
+            "--seed",
+            "11",
+            "--speed",
+            "0",
+            "--start",
+            START,
+            "--duration",
+            f"{DAYS}d",
+            "--interval",
+            "300",
+            "--duplicates",
+            "0.03",
+            "--api",
+            server.url,
+            "--ledger",
+            str(ledger_path),
+        ],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert sim.returncode == 0, sim.stdout + sim.stderr
     ledger = read_ledger(ledger_path)
@@ -41,12 +66,21 @@ def run(broker, influx, tmp_path_factory):
 
     def accepted() -> float:
         text = server.get("/metrics").text
-        return sum(float(x.split()[-1]) for x in text.splitlines() if x.startswith("yz_messages_accepted_total"))
+        return sum(
+            float(x.split()[-1]) for x in text.splitlines() if x.startswith("yz_messages_accepted_total")
+        )
 
-    wait_for(lambda: accepted() == summary["published"], timeout_s=300, interval_s=1,
-             what=f"server to accept all {summary['published']} published messages")
-    wait_for(lambda: server.metric("yz_spool_lines") == 0 and server.metric("yz_inbox_messages") == 0,
-             timeout_s=60, what="everything flushed")
+    wait_for(
+        lambda: accepted() == summary["published"],
+        timeout_s=300,
+        interval_s=1,
+        what=f"server to accept all {summary['published']} published messages",
+    )
+    wait_for(
+        lambda: server.metric("yz_spool_lines") == 0 and server.metric("yz_inbox_messages") == 0,
+        timeout_s=60,
+        what="everything flushed",
+    )
     yield server, ledger, summary
     server.stop()
 
@@ -58,7 +92,9 @@ def test_the_run_had_deliberate_duplicates_and_no_rejections(run):
         summary["published"] - summary["telemetry"] - summary["events"] - summary["duplicates"]
     )
     text = server.get("/metrics").text
-    rejected = [x for x in text.splitlines() if x.startswith("yz_messages_rejected_total") and not x.endswith(" 0.0")]
+    rejected = [
+        x for x in text.splitlines() if x.startswith("yz_messages_rejected_total") and not x.endswith(" 0.0")
+    ]
     assert rejected == []
 
 
@@ -78,12 +114,18 @@ def test_influxdb_holds_exactly_one_point_per_distinct_published_message(run):
         return got
 
     def stored() -> tuple[Counter, Counter]:
-        tel = counts('SELECT count("seq") FROM "door_sensor","water_dispenser","power_strip","smart_speaker" '
-                     'GROUP BY "station","device"')
+        tel = counts(
+            'SELECT count("seq") FROM "door_sensor","water_dispenser","power_strip","smart_speaker" '
+            'GROUP BY "station","device"'
+        )
         return tel, counts('SELECT count("seq") FROM "events" GROUP BY "station","device"')
 
-    tel, ev = wait_for(lambda: (s := stored()) == (want_tel, want_ev) and s, timeout_s=30, interval_s=1,
-                       what="stored counts to equal the ledger")
+    tel, ev = wait_for(
+        lambda: (s := stored()) == (want_tel, want_ev) and s,
+        timeout_s=30,
+        interval_s=1,
+        what="stored counts to equal the ledger",
+    )
     assert sum(tel.values()) == summary["telemetry"] and sum(ev.values()) == summary["events"]
 
 
@@ -94,8 +136,11 @@ def test_usage_per_station_and_day_matches_the_ledger(run):
     mismatches = defaultdict(list)
     for truth in days:
         d = date.fromisoformat(truth["date"])
-        got = server.get(f"/api/v1/stations/{truth['station']}/usage",
-                         start=d.isoformat(), end=(d + timedelta(days=1)).isoformat()).json()
+        got = server.get(
+            f"/api/v1/stations/{truth['station']}/usage",
+            start=d.isoformat(),
+            end=(d + timedelta(days=1)).isoformat(),
+        ).json()
         for key in ("visits", "heating_sessions", "speaker_interactions"):
             if got[key] != truth[key]:
                 mismatches[key].append((truth["station"], truth["date"], got[key], truth[key]))

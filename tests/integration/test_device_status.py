@@ -13,8 +13,13 @@ def device_state(server, station: str, device: str) -> dict:
 
 
 def birth(boot: int, interval_s: int = 60) -> dict:
-    return {"state": "online", "ts": int(time.time() * 1000), "type": "door_sensor", "boot": boot,
-            "interval_s": interval_s}
+    return {
+        "state": "online",
+        "ts": int(time.time() * 1000),
+        "type": "door_sensor",
+        "boot": boot,
+        "interval_s": interval_s,
+    }
 
 
 def test_a_device_whose_connection_dies_goes_offline_by_its_last_will_within_5_s(server, broker):
@@ -36,8 +41,10 @@ def test_a_device_whose_connection_dies_goes_offline_by_its_last_will_within_5_s
 def test_a_device_silent_for_three_intervals_goes_offline_within_5_s_of_the_deadline(server, device):
     server.put_station("st-1", STATION_BODY)
     device.publish(server.topic("st-1", "door", "status"), birth(1, interval_s=1), retain=True)
-    device.publish(server.topic("st-1", "door", "telemetry"),
-                   {"ts": int(time.time() * 1000), "seq": 0, "boot": 1, "data": {"open": False}})
+    device.publish(
+        server.topic("st-1", "door", "telemetry"),
+        {"ts": int(time.time() * 1000), "seq": 0, "boot": 1, "data": {"open": False}},
+    )
     last = time.monotonic()
     wait_for(lambda: device_state(server, "st-1", "door")["online"], what="door online")
     wait_for(lambda: not device_state(server, "st-1", "door")["online"], timeout_s=15, what="door timed out")
@@ -55,8 +62,10 @@ def test_a_death_carrying_an_older_boot_is_ignored(server, device):
     device.publish(status, birth(1))
     device.publish(status, birth(2))
     device.publish(status, {"state": "offline", "boot": 1})
-    device.publish(server.topic("st-1", "door", "telemetry"),
-                   {"ts": int(time.time() * 1000), "seq": 0, "boot": 2, "data": {"open": True}})
+    device.publish(
+        server.topic("st-1", "door", "telemetry"),
+        {"ts": int(time.time() * 1000), "seq": 0, "boot": 2, "data": {"open": True}},
+    )
     wait_for(lambda: server.query('SELECT * FROM "door_sensor"'), what="telemetry after the stale death")
     assert device_state(server, "st-1", "door")["online"] is True
     device.publish(status, {"state": "offline", "boot": 2})
@@ -65,8 +74,11 @@ def test_a_death_carrying_an_older_boot_is_ignored(server, device):
 
 def test_the_station_is_open_only_while_it_says_so_and_a_device_is_online(server, device):
     server.put_station("st-1", STATION_BODY)
-    device.publish(server.topic("st-1", None, "state"), {"ts": int(time.time() * 1000), "seq": 1, "open": True},
-                   retain=True)
+    device.publish(
+        server.topic("st-1", None, "state"),
+        {"ts": int(time.time() * 1000), "seq": 1, "open": True},
+        retain=True,
+    )
     wait_for(lambda: server.get("/api/v1/stations/st-1").json()["reported_open"], what="reported open")
     assert server.get("/api/v1/stations/st-1").json()["open"] is False
     device.publish(server.topic("st-1", "water", "status"), birth(9))

@@ -15,10 +15,16 @@ def test_more_messages_than_the_receive_window_all_arrive(make_server, device):
     server = make_server(YZ_RECEIVE_MAXIMUM="50")
     server.put_station("st-1", STATION_BODY)
     for seq in range(600):
-        device.client.publish(server.topic("st-1", "water", "telemetry"), __import__("orjson").dumps(telemetry(seq)),
-                              qos=1)
-    rows = wait_for(lambda: (r := server.query('SELECT count("seq") FROM "water_dispenser"')) and
-                    r[0]["count"] == 600 and r, timeout_s=30, what="600 points")
+        device.client.publish(
+            server.topic("st-1", "water", "telemetry"), __import__("orjson").dumps(telemetry(seq)), qos=1
+        )
+    rows = wait_for(
+        lambda: (
+            (r := server.query('SELECT count("seq") FROM "water_dispenser"')) and r[0]["count"] == 600 and r
+        ),
+        timeout_s=30,
+        what="600 points",
+    )
     assert rows[0]["count"] == 600
     wait_for(lambda: server.metric("yz_mqtt_acks_total") >= 600, what="all acknowledged")
 
@@ -29,7 +35,9 @@ def test_while_influxdb_is_down_points_are_spooled_and_written_when_it_returns(m
         server = make_server(start=False)
         server.influx = own
         own_db = server.db
-        __import__("httpx").post(f"{own.url}/query", params={"q": f'CREATE DATABASE "{own_db}"'}).raise_for_status()
+        __import__("httpx").post(
+            f"{own.url}/query", params={"q": f'CREATE DATABASE "{own_db}"'}
+        ).raise_for_status()
         server.start()
         server.put_station("st-1", STATION_BODY)
         topic = server.topic("st-1", "water", "telemetry")
@@ -55,10 +63,14 @@ def test_usage_survives_a_server_restart_because_it_is_computed_from_influxdb(ma
     t0 = int(time.time() * 1000) - 3_600_000
     water = server.topic("st-1", "water", "telemetry")
     for seq, total in enumerate([10.0, 10.5, 11.25, 0.5, 1.0]):  # a reset after 11.25
-        device.publish(water, {"ts": t0 + seq * 60_000, "seq": seq, "boot": 1, "data": {"dispensed_l_total": total}})
+        device.publish(
+            water, {"ts": t0 + seq * 60_000, "seq": seq, "boot": 1, "data": {"dispensed_l_total": total}}
+        )
     door = server.topic("st-1", "door", "event")
     for seq, is_open in enumerate([True, False, True, False]):
-        device.publish(door, {"ts": t0 + seq * 1000, "seq": seq, "boot": 1, "event": "door", "data": {"open": is_open}})
+        device.publish(
+            door, {"ts": t0 + seq * 1000, "seq": seq, "boot": 1, "event": "door", "data": {"open": is_open}}
+        )
     wait_for(lambda: len(server.query('SELECT * FROM "events"')) == 4, what="door events stored")
     server.stop()
     server.start()

@@ -19,7 +19,8 @@ CASES = {
     "too_large": lambda s: (s.topic("st-1", "door", "event"), b'{"pad":"' + b"x" * 9000 + b'"}'),
     "not_json": lambda s: (s.topic("st-1", "door", "event"), b"\x00\xffnot json at all"),
     "bad_payload": lambda s: (
-        s.topic("st-1", "door", "telemetry"), {"ts": NOW(), "seq": 1, "boot": 1, "data": {"open": "yes"}}
+        s.topic("st-1", "door", "telemetry"),
+        {"ts": NOW(), "seq": 1, "boot": 1, "data": {"open": "yes"}},
     ),
     "unregistered_station": lambda s: (s.topic("st-ghost", "door", "event"), good_event(0)),
     "unregistered_device": lambda s: (s.topic("st-1", "toaster", "event"), good_event(0)),
@@ -31,12 +32,16 @@ def test_each_rejection_is_counted_by_reason_and_the_next_valid_message_is_store
     assert server.put_station("st-1", STATION_BODY).status_code == 201
     topic, payload = CASES[reason](server)
     device.publish(topic, payload)
-    wait_for(lambda: server.metric("yz_messages_rejected_total", reason=reason) == 1, what=f"{reason} counted")
+    wait_for(
+        lambda: server.metric("yz_messages_rejected_total", reason=reason) == 1, what=f"{reason} counted"
+    )
     others = [r for r in CASES if r != reason]
     assert all(server.metric("yz_messages_rejected_total", reason=r) == 0 for r in others)
 
     device.publish(server.topic("st-1", "door", "event"), good_event(7))
-    rows = wait_for(lambda: server.query('SELECT * FROM "events" WHERE "station" = \'st-1\''), what="valid event stored")
+    rows = wait_for(
+        lambda: server.query('SELECT * FROM "events" WHERE "station" = \'st-1\''), what="valid event stored"
+    )
     assert len(rows) == 1 and rows[0]["seq"] == 7 and rows[0]["district"] == "shinan"
     assert server.proc.poll() is None
 
@@ -49,7 +54,9 @@ def test_a_flood_of_garbage_does_not_crash_the_server_or_lose_good_data_around_i
         device.publish(t, b"{" * (seq + 1))
         device.publish(t, {"ts": NOW(), "seq": seq, "boot": 3, "data": {"tank_level_pct": -5}})
     wait_for(lambda: server.metric("yz_messages_rejected_total", reason="not_json") == 50, what="50 not_json")
-    wait_for(lambda: server.metric("yz_messages_rejected_total", reason="bad_payload") == 50, what="50 bad_payload")
+    wait_for(
+        lambda: server.metric("yz_messages_rejected_total", reason="bad_payload") == 50, what="50 bad_payload"
+    )
     rows = wait_for(lambda: server.query('SELECT count("seq") FROM "water_dispenser"'), what="good telemetry")
     assert rows[0]["count"] == 50
 
@@ -67,8 +74,10 @@ def test_unregistered_senders_are_listed_for_an_administrator_until_registered(s
 def test_a_message_from_the_future_is_stored_at_receive_time_and_flagged(server, device):
     server.put_station("st-1", STATION_BODY)
     before = NOW()
-    device.publish(server.topic("st-1", "door", "telemetry"),
-                   {"ts": before + 3_600_000, "seq": 1, "boot": 1, "data": {"open": False}})
+    device.publish(
+        server.topic("st-1", "door", "telemetry"),
+        {"ts": before + 3_600_000, "seq": 1, "boot": 1, "data": {"open": False}},
+    )
     rows = wait_for(lambda: server.query('SELECT * FROM "door_sensor"'), what="skewed telemetry stored")
     assert rows[0]["clock_skew"] is True
     assert before - 1000 <= rows[0]["time"] <= NOW()

@@ -23,11 +23,20 @@ class FakeClock:
 
 
 def station_spec(district: str = "shinan", devices: tuple[tuple[str, str], ...] | None = None) -> StationSpec:
-    devices = devices or (("door", "door_sensor"), ("water", "water_dispenser"), ("power", "power_strip"),
-                          ("speaker", "smart_speaker"), ("gw", "gateway"))
+    devices = devices or (
+        ("door", "door_sensor"),
+        ("water", "water_dispenser"),
+        ("power", "power_strip"),
+        ("speaker", "smart_speaker"),
+        ("gw", "gateway"),
+    )
     return StationSpec.model_validate(
-        {"name": "测试驿站", "district": district, "schedule": "07:00-19:00",
-         "devices": [{"id": d, "type": t} for d, t in devices]}
+        {
+            "name": "测试驿站",
+            "district": district,
+            "schedule": "07:00-19:00",
+            "devices": [{"id": d, "type": t} for d, t in devices],
+        }
     )
 
 

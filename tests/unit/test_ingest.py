@@ -11,11 +11,14 @@ def make() -> tuple[Ingest, FakeClock]:
 
 def test_valid_telemetry_becomes_one_point_with_deterministic_time_and_registry_district():
     ingest, _ = make()
-    ok = ingest.handle("yz/stations/s1/water/telemetry",
-                       js({"ts": T0, "seq": 5, "boot": 9, "data": {"dispensed_l_total": 1.5, "district": "fake"}}))
+    ok = ingest.handle(
+        "yz/stations/s1/water/telemetry",
+        js({"ts": T0, "seq": 5, "boot": 9, "data": {"dispensed_l_total": 1.5, "district": "fake"}}),
+    )
     assert ok
     (line,) = [x for x in ingest.take_lines() if x.startswith("water_dispenser")]
-    assert line == f"water_dispenser,device=water,district=shinan,station=s1 dispensed_l_total=1.5,seq=5i,boot=9i {T0}000005"
+    tags = "device=water,district=shinan,station=s1"
+    assert line == f"water_dispenser,{tags} dispensed_l_total=1.5,seq=5i,boot=9i {T0}000005"
 
 
 def test_each_rejection_reason_is_counted_and_the_next_good_message_still_goes_through():
@@ -36,7 +39,10 @@ def test_each_rejection_reason_is_counted_and_the_next_good_message_still_goes_t
     assert ingest.rejected["bad_topic"] == 2
     assert ingest.handle("yz/stations/s1/door/event", good)
     assert any(x.startswith("events,") for x in ingest.take_lines())
-    assert {(s.station, s.device) for s in ingest.unregistered.values()} == {("nobody", "door"), ("s1", "toaster")}
+    assert {(s.station, s.device) for s in ingest.unregistered.values()} == {
+        ("nobody", "door"),
+        ("s1", "toaster"),
+    }
 
 
 def test_a_future_or_missing_ts_is_replaced_by_receive_time_and_flagged_and_duplicates_agree():
@@ -53,10 +59,14 @@ def test_a_future_or_missing_ts_is_replaced_by_receive_time_and_flagged_and_dupl
 
 def test_faults_from_telemetry_and_from_events_reach_the_same_device_state():
     ingest, _ = make()
-    ingest.handle("yz/stations/s1/water/event",
-                  js({"ts": T0, "seq": 1, "boot": 1, "event": "fault", "data": {"code": "dry_boil"}}))
+    ingest.handle(
+        "yz/stations/s1/water/event",
+        js({"ts": T0, "seq": 1, "boot": 1, "event": "fault", "data": {"code": "dry_boil"}}),
+    )
     assert ingest.fleet.device("s1", "water").faults == {"dry_boil"}
-    ingest.handle("yz/stations/s1/water/telemetry", js({"ts": T0, "seq": 2, "boot": 1, "data": {"faults": []}}))
+    ingest.handle(
+        "yz/stations/s1/water/telemetry", js({"ts": T0, "seq": 2, "boot": 1, "data": {"faults": []}})
+    )
     assert ingest.fleet.device("s1", "water").faults == set()
 
 
@@ -64,6 +74,12 @@ def test_a_birth_writes_device_and_station_status():
     ingest, _ = make()
     ingest.handle("yz/stations/s1/door/status", js({"state": "online", "ts": T0, "boot": 4}), retained=True)
     lines = ingest.take_lines()
-    assert f"device_status,device=door,district=shinan,station=s1 online=true,reason=\"birth\" {T0}000000" in lines
-    assert any(x.startswith("station_status,district=shinan,station=s1 reported_open=false,open=false,devices_online=1i")
-               for x in lines)
+    assert (
+        f'device_status,device=door,district=shinan,station=s1 online=true,reason="birth" {T0}000000' in lines
+    )
+    assert any(
+        x.startswith(
+            "station_status,district=shinan,station=s1 reported_open=false,open=false,devices_online=1i"
+        )
+        for x in lines
+    )

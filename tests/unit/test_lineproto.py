@@ -2,8 +2,12 @@ from server.lineproto import encode_point, point_time_ns
 
 
 def test_points_escape_tags_and_strings_and_type_fields():
-    line = encode_point("events", {"station": "a b", "device": "d,1", "empty": ""},
-                        {"message": 'say "hi"\\', "n": 3, "x": 1.5, "ok": True}, 7)
+    line = encode_point(
+        "events",
+        {"station": "a b", "device": "d,1", "empty": ""},
+        {"message": 'say "hi"\\', "n": 3, "x": 1.5, "ok": True},
+        7,
+    )
     assert line == r'events,device=d\,1,station=a\ b message="say \"hi\"\\",n=3i,x=1.5,ok=true 7'
 
 

@@ -18,7 +18,14 @@ def test_days_may_have_several_ranges_and_missing_days_are_closed():
 
 
 @pytest.mark.parametrize(
-    "bad", ["7-19", "19:00-07:00", "25:00-26:00", {"monday": ["07:00-19:00"]}, {"mon": ["07:00-12:00", "11:00-13:00"]}]
+    "bad",
+    [
+        "7-19",
+        "19:00-07:00",
+        "25:00-26:00",
+        {"monday": ["07:00-19:00"]},
+        {"mon": ["07:00-12:00", "11:00-13:00"]},
+    ],
 )
 def test_unreadable_schedules_say_what_is_wrong(bad):
     with pytest.raises(ScheduleError):

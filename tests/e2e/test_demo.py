@@ -1,0 +1,70 @@
+"""`yizhan demo`: the whole stack from one command, and nothing left behind after Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.localstack import free_port
+from tests.conftest import REPO, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """PIDs whose command line or environment mentions `text`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            blob = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if text.encode() in blob:
+            found.append(int(proc.name))
+    return found
+
+
+def test_demo_serves_50_stations_with_data_within_30_s_and_ctrl_c_stops_everything(tmp_path):
+    port = free_port()
+    run_dir = tmp_path / "demo-run"
+    env = dict(os.environ, YZ_HTTP_PORT=str(port))
+    for key in ("YZ_MQTT_URL", "YZ_INFLUX_URL", "YZ_DATA_DIR"):
+        env.pop(key, None)
+    started = time.monotonic()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "demo", "--run-dir", str(run_dir)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+
+        def stations_with_data() -> list[dict]:
+            try:
+                rows = httpx.get(f"http://127.0.0.1:{port}/api/v1/stations", timeout=2).json()
+            except httpx.HTTPError:
+                return []
+            with_data = [s for s in rows if s["last_seen"] and s["devices_online"] > 0]
+            return rows if len(with_data) == 50 else []
+
+        rows = wait_for(stations_with_data, timeout_s=60, interval_s=0.5, what="50 stations with data")
+        assert time.monotonic() - started < 30
+        assert len(rows) == 50 and all(s["devices_total"] == 4 for s in rows)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["status"] == "ok"
+    finally:
+        demo.send_signal(signal.SIGINT)
+        out, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, out
+    assert f"http://127.0.0.1:{port}" in out
+    assert processes_mentioning(str(run_dir)) == []
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
