@@ -18,7 +18,13 @@ def test_put_creates_then_replaces_a_station_and_get_returns_it_with_devices(ser
     got = server.get("/api/v1/stations/st-1").json()
     assert got["name"] == "新名字驿站" and got["district"] == "shinan" and got["schedule"] == "07:00-19:00"
     assert [d["id"] for d in got["devices"]] == ["door", "water", "power", "speaker"]
-    assert got["devices"][0] == {"id": "door", "type": "door_sensor", "online": False, "last_seen": None, "faults": []}
+    assert got["devices"][0] == {
+        "id": "door",
+        "type": "door_sensor",
+        "online": False,
+        "last_seen": None,
+        "faults": [],
+    }
 
 
 def test_the_station_list_has_the_contract_fields_and_filters_by_district(server):
