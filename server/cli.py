@@ -25,6 +25,12 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(stations=args.stations, speed=args.speed, run_dir=args.run_dir)
 
 
+def _stations_import(args: argparse.Namespace) -> int:
+    from server.stations_import_cli import run_import
+
+    return run_import(args.file, api=args.api, district=args.district, dry_run=args.dry_run)
+
+
 def _gateway(args: argparse.Namespace) -> int:
     print("yizhan gateway is not built yet (issue 5: station gateway)", file=sys.stderr)
     return 2
@@ -50,6 +56,22 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--speed", type=float, default=1.0, help="virtual seconds per real second")
     demo.add_argument("--run-dir", default=None, help="where broker and InfluxDB keep their data")
     demo.set_defaults(func=_demo)
+
+    stations = sub.add_parser("stations", help="the station registry")
+    stations_sub = stations.add_subparsers(dest="stations_command", required=True)
+    imp = stations_sub.add_parser(
+        "import", help="load stations from a CSV/XLSX registration table (申报汇总表)"
+    )
+    imp.add_argument("file", help="a .csv or .xlsx file")
+    imp.add_argument(
+        "--api",
+        default=None,
+        help="load through this server (default: the local server if it answers,"
+        " else straight into the registry in YZ_DATA_DIR)",
+    )
+    imp.add_argument("--district", default=None, help="district id for rows without 区市")
+    imp.add_argument("--dry-run", action="store_true", help="read and check the file, load nothing")
+    imp.set_defaults(func=_stations_import)
 
     gw = sub.add_parser("gateway", help="run one station's gateway")
     gw.add_argument("--config", required=True)
