@@ -15,10 +15,18 @@ from paho.mqtt.enums import CallbackAPIVersion
 DEVICES = (
     ("door", {"open": False, "battery_pct": 88.5, "rssi_dbm": -61}),
     ("water", {"water_temp_c": 95.5, "tank_level_pct": 80.0, "heater_on": True, "dispensed_l_total": 1234.5}),
-    ("power", {"voltage_v": 221.3, "current_a": 0.05, "power_w": 11.0, "energy_kwh_total": 345.25,
-               "outlets": [{"on": True, "power_w": 3.0}, {"on": False, "power_w": 0.0}]}),
+    (
+        "power",
+        {
+            "voltage_v": 221.3,
+            "current_a": 0.05,
+            "power_w": 11.0,
+            "energy_kwh_total": 345.25,
+            "outlets": [{"on": True, "power_w": 3.0}, {"on": False, "power_w": 0.0}],
+        },
+    ),
     ("speaker", {"volume_pct": 40, "rssi_dbm": -55, "interactions_total": 77}),
-)  # fmt: skip
+)
 
 
 def station_ids(count: int, prefix: str = "ld") -> list[str]:
@@ -37,8 +45,9 @@ class LoadSpec:
 
 
 def _worker(spec: LoadSpec, index: int, done: "mp.Queue[tuple[int, float, float]]") -> None:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"loadgen-{spec.boot}-{index}",
-                         protocol=mqtt.MQTTv311)  # fmt: skip
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"loadgen-{spec.boot}-{index}", protocol=mqtt.MQTTv311
+    )
     acked = [0]
     client.on_publish = lambda *a: acked.__setitem__(0, acked[0] + 1)
     client.max_inflight_messages_set(2000)
@@ -46,7 +55,9 @@ def _worker(spec: LoadSpec, index: int, done: "mp.Queue[tuple[int, float, float]
     client.connect(spec.host, spec.port)
     client.loop_start()
     seq: dict[tuple[str, str], int] = {}
-    topics = [(f"{spec.root}/stations/{s}/{d}/telemetry", s, d, data) for s in spec.stations for d, data in DEVICES]
+    topics = [
+        (f"{spec.root}/stations/{s}/{d}/telemetry", s, d, data) for s in spec.stations for d, data in DEVICES
+    ]
     started = time.monotonic()
     sent = 0
     while sent < spec.messages:
@@ -71,15 +82,27 @@ def _worker(spec: LoadSpec, index: int, done: "mp.Queue[tuple[int, float, float]
     done.put((sent, started, elapsed))
 
 
-def run_load(host: str, port: int, root: str, stations: list[str], total: int, processes: int = 2,
-             rate: float = 0.0, boot: int = 1) -> tuple[int, float]:
+def run_load(
+    host: str,
+    port: int,
+    root: str,
+    stations: list[str],
+    total: int,
+    processes: int = 2,
+    rate: float = 0.0,
+    boot: int = 1,
+) -> tuple[int, float]:
     """Publish `total` messages from `processes` processes; returns (sent, seconds)."""
     ctx = mp.get_context("spawn")
     done: mp.Queue = ctx.Queue()
     per = total // processes
     slices = [stations[i::processes] for i in range(processes)]
-    procs = [ctx.Process(target=_worker, args=(LoadSpec(host, port, root, slices[i], per, rate / processes, boot),
-                                                i, done)) for i in range(processes)]  # fmt: skip
+    procs = [
+        ctx.Process(
+            target=_worker, args=(LoadSpec(host, port, root, slices[i], per, rate / processes, boot), i, done)
+        )
+        for i in range(processes)
+    ]
     t0 = time.monotonic()
     for p in procs:
         p.start()
