@@ -1,28 +1,25 @@
 """HTTP entry points (CONTRACT.md "HTTP API"): translate requests into service calls and back."""
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Response
 from fastapi.responses import ORJSONResponse
 
 from protocol.ids import ID_PATTERN
+from server.alerts_api import build_alerts_router
 from server.domain.fleet import StationLive
 from server.domain.schedule import local_day_bounds
 from server.domain.station import StationSpec
 from server.influx import InfluxRejected, InfluxUnavailable
 from server.metrics import render
 from server.services import Services
+from server.timefmt import iso_ms
 from server.usage import station_usage
 
 StationId = Annotated[str, Path(pattern=ID_PATTERN, description="station id")]
-
-
-def iso_ms(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def station_summary(live: StationLive) -> dict[str, Any]:
@@ -151,5 +148,6 @@ def build_router(services: Services) -> APIRouter:
 def create_app(services: Services, lifespan: Any = None) -> FastAPI:
     app = FastAPI(title="yizhan", version="0.1.0", lifespan=lifespan)
     app.include_router(build_router(services))
+    app.include_router(build_alerts_router(services.alerting, ZoneInfo(services.settings.timezone)))
     app.state.services = services
     return app

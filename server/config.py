@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     http_port: int = Field(8000, ge=0, le=65535)
     timezone: str = "Asia/Shanghai"
     clock: str = "wall"
+    # alerting: reminders while nobody acknowledges, escalation to the district's operators
+    alert_reminder_min: float = Field(30.0, ge=0)
+    alert_escalation_min: float = Field(60.0, ge=0)
     # tuning, not in the contract
     batch_lines: int = Field(5000, gt=0)
     flush_interval_ms: int = Field(200, gt=0)

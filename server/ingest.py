@@ -20,6 +20,7 @@ from protocol.payloads import (
 )
 from protocol.topics import TopicError, TopicKind, parse_station_topic
 from server.clock import Clock
+from server.domain.alerts import FIRING, RESOLVED, AlertEngine, AlertTransition
 from server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
 from server.domain.fleet import DeviceState, Fleet
 from server.lineproto import encode_point, point_time_ns
@@ -28,6 +29,7 @@ from server.registry import UnregisteredSender
 log = logging.getLogger(__name__)
 
 MAX_FUTURE_MS = 5 * 60 * 1000
+_STATE_KINDS = (FIRING, "acknowledged", RESOLVED)
 _SKEW_MEMORY = 100_000
 
 REJECTION_REASONS = (
@@ -47,8 +49,12 @@ class Rejected(Exception):
 
 
 class Ingest:
-    def __init__(self, fleet: Fleet, clock: Clock, root: str = "yz") -> None:
+    def __init__(
+        self, fleet: Fleet, clock: Clock, root: str = "yz", alerts: AlertEngine | None = None
+    ) -> None:
         self.fleet = fleet
+        self.alerts = alerts
+        self.transitions: list[AlertTransition] = []  # alert transitions not yet persisted
         self.clock = clock
         self.root = root
         self.lines: list[str] = []
@@ -92,8 +98,10 @@ class Ingest:
         return True
 
     def tick(self) -> None:
-        """Apply the passage of time (silence timeouts)."""
+        """Apply the passage of time (silence timeouts, alert deadlines)."""
         self._record(self.fleet.expire_silent(self.clock.now_ms()))
+        if self.alerts is not None:
+            self.alerted(self.alerts.tick(self.clock.now_ms()))
 
     def take_lines(self) -> list[str]:
         lines, self.lines = self.lines, []
@@ -117,6 +125,10 @@ class Ingest:
         if msg.data.faults is not None:
             self.fleet.on_faults(dev, frozenset(msg.data.faults))
         self._record(self.fleet.on_activity(dev, ts, self.clock.now_ms()))
+        if self.alerts is not None:
+            if msg.data.faults is not None:
+                self.alerted(self.alerts.on_faults(dev, frozenset(msg.data.faults), ts))
+            self.alerted(self.alerts.on_telemetry(dev, fields, ts))
         measurement = dev.type if dev.type in DEVICE_TYPES else "other"
         tags = self._tags(dev)
         if measurement != dev.type:
@@ -126,11 +138,14 @@ class Ingest:
     def _event(self, dev: DeviceState, payload: bytes) -> None:
         msg = decode_event(payload)
         ts, skewed = self._event_time(msg.ts, (dev.station, dev.id, msg.boot, msg.seq))
-        if msg.event == "fault":
-            self.fleet.on_faults(dev, dev.faults | {msg.data.code})
-        elif msg.event == "fault_cleared":
-            self.fleet.on_faults(dev, dev.faults - {msg.data.code})
+        if msg.event in ("fault", "fault_cleared"):
+            active = msg.event == "fault"
+            code = msg.data.code
+            self.fleet.on_faults(dev, dev.faults | {code} if active else dev.faults - {code})
         self._record(self.fleet.on_activity(dev, ts, self.clock.now_ms()))
+        if self.alerts is not None and msg.event in ("fault", "fault_cleared"):
+            severity = getattr(msg.data, "severity", None)
+            self.alerted(self.alerts.on_fault_event(dev, msg.data.code, msg.event == "fault", ts, severity))
         tags = self._tags(dev)
         tags["type"] = dev.type
         tags["event"] = msg.event
@@ -193,9 +208,39 @@ class Ingest:
             fields["clock_skew"] = True
         self.lines.append(encode_point(measurement, tags, fields, point_time_ns(ts, seq)))
 
+    def alerted(self, transitions: list[AlertTransition]) -> None:
+        """Alert transitions: stored in the `alerts` measurement and queued for persisting."""
+        if not transitions:
+            return
+        self.transitions.extend(transitions)
+        for t in transitions:
+            if t.kind not in _STATE_KINDS:
+                continue
+            a = t.alert
+            tags = {"station": a.station, "district": a.district, "rule": a.rule, "severity": a.severity}
+            if a.device:
+                tags["device"] = a.device
+            fields = {"state": t.kind, "alert_id": a.id, "message": a.message_zh, "message_en": a.message_en}
+            if t.by:
+                fields["by"] = t.by
+            seq = a.id * 4 + _STATE_KINDS.index(t.kind)
+            self.lines.append(encode_point("alerts", tags, fields, point_time_ns(t.at_ms, seq)))
+
+    def take_transitions(self) -> list[AlertTransition]:
+        out, self.transitions = self.transitions, []
+        return out
+
     def _record(self, changes: list[Change]) -> None:
+        alerts = self.alerts
         for change in changes:
             district = self.fleet.stations[change.station].spec.district
+            if alerts is not None:
+                if isinstance(change, DeviceStatusChanged):
+                    dev = self.fleet.device(change.station, change.device)
+                    if dev is not None:
+                        self.alerted(alerts.on_device_status(dev, change.at_ms))
+                else:
+                    self.alerted(alerts.on_station_status(change.station, change.at_ms))
             if isinstance(change, DeviceStatusChanged):
                 self.lines.append(
                     encode_point(

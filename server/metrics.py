@@ -5,14 +5,15 @@ from collections.abc import Iterator
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from server.alerting import Alerting
 from server.ingest import Ingest
 from server.mqtt_link import MqttLink
 from server.pipeline import Pipeline
 
 
 class ServerCollector:
-    def __init__(self, ingest: Ingest, pipeline: Pipeline, mqtt: MqttLink) -> None:
-        self.ingest, self.pipeline, self.mqtt = ingest, pipeline, mqtt
+    def __init__(self, ingest: Ingest, pipeline: Pipeline, mqtt: MqttLink, alerting: Alerting) -> None:
+        self.ingest, self.pipeline, self.mqtt, self.alerting = ingest, pipeline, mqtt, alerting
 
     def collect(self) -> Iterator[Metric]:
         ingest, pipe = self.ingest, self.pipeline
@@ -66,6 +67,29 @@ class ServerCollector:
         )
         yield GaugeMetricFamily(
             "yz_unregistered_senders", "Unregistered senders seen", value=len(ingest.unregistered)
+        )
+        alerting = self.alerting
+        open_alerts = GaugeMetricFamily("yz_alerts_open", "Open alerts by state", labels=["state"])
+        for state in ("firing", "acknowledged"):
+            open_alerts.add_metric([state], sum(1 for a in alerting.engine.open.values() if a.state == state))
+        yield open_alerts
+        yield CounterMetricFamily(
+            "yz_alert_transitions", "Alert transitions stored", value=alerting.transitions
+        )
+        yield CounterMetricFamily(
+            "yz_alert_notifications_delivered",
+            "Webhook and MQTT alert notifications taken by their receivers",
+            value=alerting.deliverer.delivered,
+        )
+        yield CounterMetricFamily(
+            "yz_alert_delivery_failures",
+            "Failed delivery attempts (retried with backoff)",
+            value=alerting.deliverer.attempts_failed,
+        )
+        yield CounterMetricFamily(
+            "yz_alert_notifications_silenced",
+            "Transitions not notified because of a silence",
+            value=alerting.notifications_silenced,
         )
 
 

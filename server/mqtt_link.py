@@ -89,6 +89,17 @@ class MqttLink:
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
         self._client.publish(topic, payload, qos=qos, retain=retain)
 
+    def publish_confirmed(self, topic: str, payload: bytes, timeout_s: float = 5.0) -> bool:
+        """Publish at QoS 1 and wait for the broker's PUBACK (blocking: call from a thread)."""
+        if not self.connected:
+            return False
+        info = self._client.publish(topic, payload, qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return False
+        with contextlib.suppress(RuntimeError, ValueError):
+            info.wait_for_publish(timeout_s)
+        return info.is_published()
+
     # --- paho callbacks (network thread) ---------------------------------------
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:

@@ -44,11 +44,13 @@ class Pipeline:
         *,
         batch_lines: int = 5000,
         flush_interval_s: float = 0.2,
+        before_ack: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.ingest = ingest
         self.influx = influx
         self.spool = spool
         self._ack = ack
+        self._before_ack = before_ack  # makes what the messages caused durable too (alerts)
         self.batch_lines = batch_lines
         self.flush_interval_s = flush_interval_s
         self._inbox: deque[tuple[str | None, bytes, bool, int, int, int]] = deque()
@@ -120,6 +122,8 @@ class Pipeline:
         if lines:
             self.flushes += 1
             self.last_flush_s = time.perf_counter() - started
+        if self._before_ack is not None:
+            await self._before_ack()
         if acks:
             self._ack_in_order(acks)
 

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
+from server.alert_store import AlertStore
+from server.alerting import Alerting
 from server.clock import Clock, make_clock
 from server.config import Settings
+from server.domain.alerts import AlertEngine
 from server.domain.fleet import Fleet
 from server.influx import InfluxClient
 from server.ingest import Ingest
 from server.mqtt_link import MqttLink
+from server.notify import AlertStream, Deliverer
 from server.pipeline import Pipeline
 from server.registry import Registry
 from server.spool import Spool
@@ -32,6 +36,7 @@ class Services:
     spool: Spool
     pipeline: Pipeline
     mqtt: MqttLink
+    alerting: Alerting
     metrics: CollectorRegistry
 
 
@@ -44,7 +49,16 @@ def build(settings: Settings) -> Services:
     fleet = Fleet()
     for station_id, spec in registry.stations().items():
         fleet.register(station_id, spec)
-    ingest = Ingest(fleet, clock, settings.topic_root)
+    alert_store = AlertStore(settings.data_dir / "alerts.sqlite")
+    engine = AlertEngine(
+        fleet,
+        next_id=alert_store.max_alert_id() + 1,
+        reminder_s=settings.alert_reminder_min * 60,
+        escalation_s=settings.alert_escalation_min * 60,
+        default_tz=settings.timezone,
+    )
+    engine.load(alert_store.open_alerts())
+    ingest = Ingest(fleet, clock, settings.topic_root, alerts=engine)
     for sender in registry.unregistered():
         ingest.unregistered[(sender.station, sender.device)] = sender
     influx = InfluxClient(
@@ -57,6 +71,14 @@ def build(settings: Settings) -> Services:
     spool = Spool(settings.data_dir / "spool.sqlite")
     pipeline_ref: list[Pipeline] = []
     mqtt = MqttLink(settings, lambda *m: pipeline_ref[0].submit(*m))
+    alerting_ref: list[Alerting] = []
+    deliverer = Deliverer(
+        alert_store,
+        mqtt.publish_confirmed,
+        lambda crew_id: (c := alerting_ref[0].crews.get(crew_id)) and c.secret,
+    )
+    alerting = Alerting(engine, alert_store, ingest, clock, settings.topic_root, AlertStream(), deliverer)
+    alerting_ref.append(alerting)
     pipeline = Pipeline(
         ingest,
         influx,
@@ -64,11 +86,14 @@ def build(settings: Settings) -> Services:
         mqtt.ack,
         batch_lines=settings.batch_lines,
         flush_interval_s=settings.flush_interval_ms / 1000,
+        before_ack=alerting.persist,
     )
     pipeline_ref.append(pipeline)
     metrics = CollectorRegistry()
-    metrics.register(ServerCollector(ingest, pipeline, mqtt))
-    return Services(settings, clock, registry, fleet, ingest, influx, spool, pipeline, mqtt, metrics)
+    metrics.register(ServerCollector(ingest, pipeline, mqtt, alerting))
+    return Services(
+        settings, clock, registry, fleet, ingest, influx, spool, pipeline, mqtt, alerting, metrics
+    )
 
 
 async def _save_unregistered(services: Services) -> None:
@@ -86,6 +111,7 @@ async def running(services: Services) -> AsyncIterator[Services]:
     tasks = [
         asyncio.create_task(services.pipeline.run(), name="pipeline"),
         asyncio.create_task(_save_unregistered(services), name="unregistered"),
+        asyncio.create_task(services.alerting.deliverer.run(), name="deliveries"),
     ]
     services.mqtt.start()
     try:
@@ -98,6 +124,8 @@ async def running(services: Services) -> AsyncIterator[Services]:
         services.mqtt.stop()
         services.registry.save_unregistered(list(services.ingest.unregistered.values()))
         await services.influx.close()
+        await services.alerting.deliverer.close()
+        services.alerting.store.close()
         services.spool.close()
         services.registry.close()
 

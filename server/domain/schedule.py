@@ -82,3 +82,24 @@ def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=tz)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
     return start, end
+
+
+def scheduled_open_from(
+    schedule: WeeklySchedule, tz: ZoneInfo, at_ms: int, horizon_days: int = 8
+) -> int | None:
+    """The first moment at or after `at_ms` inside the schedule (epoch ms), None if it never opens.
+
+    `at_ms` itself when the station is scheduled open then.
+    """
+    local = datetime.fromtimestamp(at_ms / 1000, tz)
+    day = local.date()
+    for offset in range(horizon_days):
+        d = day + timedelta(days=offset)
+        midnight = datetime.combine(d, time(0), tzinfo=tz)
+        for r in schedule.ranges_on(d):
+            start = int((midnight + timedelta(seconds=r.start_s)).timestamp() * 1000)
+            end = int((midnight + timedelta(seconds=r.end_s)).timestamp() * 1000)
+            if end <= at_ms:
+                continue
+            return max(start, at_ms)
+    return None

@@ -24,6 +24,21 @@ class Contact(BaseModel):
     phone: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
+class AlertOverrides(BaseModel):
+    """Per-station alert thresholds; anything left out takes the rule's default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    water_min_temp_c: float | None = None
+    voltage_min_v: float | None = None
+    voltage_max_v: float | None = None
+    battery_min_pct: Annotated[float, Field(ge=0, le=100)] | None = None
+    # seconds a condition must hold before it fires / stay clear before it resolves, by rule name
+    # ("fault" covers every fault:<code> rule)
+    pending_s: dict[str, Annotated[int, Field(ge=0, le=7 * 86400)]] = {}
+    clear_s: dict[str, Annotated[int, Field(ge=0, le=7 * 86400)]] = {}
+    disabled: Annotated[list[Annotated[str, StringConstraints(max_length=80)]], Field(max_length=32)] = []
+
+
 class StationSpec(BaseModel):
     """The station body of CONTRACT.md. Unknown keys are refused so typos are seen."""
 
@@ -39,6 +54,7 @@ class StationSpec(BaseModel):
     contact: Contact | None = None
     note: Text | None = None
     devices: Annotated[list[DeviceSpec], Field(max_length=64)] = []
+    alerts: AlertOverrides | None = None
 
     @field_validator("timezone")
     @classmethod
