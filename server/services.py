@@ -153,4 +153,11 @@ def serve(settings: Settings) -> None:
             yield
 
     app = create_app(services, lifespan=lifespan)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="warning")
+    # timeout: open SSE streams must not hold a shutdown up
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+    )
