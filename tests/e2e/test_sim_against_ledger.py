@@ -9,6 +9,9 @@ from datetime import date, timedelta
 import pytest
 
 from device_sim.ledger import read_ledger
+from server.domain.alerts import RULES, fault_rule
+from server.domain.schedule import scheduled_open_from
+from server.domain.station import StationSpec
 from tests.conftest import REPO, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -157,3 +160,37 @@ def test_stations_and_devices_come_out_of_the_run_registered_and_seen(run):
     stations = server.get("/api/v1/stations").json()
     assert len(stations) == STATIONS
     assert all(s["devices_total"] == 4 and s["last_seen"] for s in stations)
+
+
+def expected_alerts(ledger: list[dict]) -> Counter:
+    """What the ledger's injected faults and device outages must raise, by (station, device, rule)."""
+    specs = {r["station"]: StationSpec.model_validate(r["body"]) for r in ledger if r["kind"] == "station"}
+    pending_ms = RULES["device_offline"].pending_s * 1000
+    want: Counter = Counter()
+    for day in (r for r in ledger if r["kind"] == "day"):
+        spec = specs[day["station"]]
+        for f in day["faults"]:
+            want[(day["station"], f["device"], fault_rule(f["code"]))] += 1
+        for device, intervals in day["device_offline"].items():
+            for a, b in intervals:
+                due = scheduled_open_from(spec.weekly_schedule(), spec.zone("Asia/Shanghai"), a + pending_ms)
+                if due is not None and due <= b:
+                    want[(day["station"], device, "device_offline")] += 1
+    return want
+
+
+def test_every_injected_fault_and_outage_raised_exactly_one_alert_and_nothing_else(run):
+    server, ledger, _ = run
+    want = expected_alerts(ledger)
+    assert sum(1 for k in want if k[2].startswith("fault:") or k[2] == "battery_low") >= 2, (
+        "no faults injected"
+    )
+    assert any(k[2] == "device_offline" for k in want), "no outage in opening hours"
+
+    def raised() -> Counter:
+        alerts = server.get("/api/v1/alerts", limit=10000).json()
+        return Counter((a["station"], a["device"], a["rule"]) for a in alerts)
+
+    got = wait_for(lambda: (r := raised()) == want and r, timeout_s=20, what="alerts to match the ledger")
+    quiet = {r["station"] for r in ledger if r["kind"] == "station"} - {k[0] for k in want}
+    assert quiet and not [k for k in got if k[0] in quiet]
