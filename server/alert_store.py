@@ -92,6 +92,11 @@ class AlertStore:
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         return self._alerts(f"{clause} ORDER BY id DESC LIMIT ?", (*args, limit))
 
+    def alerts_fired_between(self, start_ms: int, end_ms: int, district: str | None = None) -> list[Alert]:
+        clause = "WHERE fired_at_ms >= ? AND fired_at_ms < ?" + (" AND district = ?" if district else "")
+        args = (start_ms, end_ms, district) if district else (start_ms, end_ms)
+        return self._alerts(clause + " ORDER BY id", args)
+
     def alert(self, alert_id: int) -> Alert | None:
         found = self._alerts("WHERE id = ?", (alert_id,))
         return found[0] if found else None

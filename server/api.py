@@ -10,6 +10,7 @@ from fastapi.responses import ORJSONResponse
 
 from protocol.ids import ID_PATTERN
 from server.alerts_api import build_alerts_router
+from server.audit_api import build_audit_router
 from server.domain.fleet import StationLive
 from server.domain.schedule import local_day_bounds
 from server.domain.station import StationSpec
@@ -149,5 +150,6 @@ def create_app(services: Services, lifespan: Any = None) -> FastAPI:
     app = FastAPI(title="yizhan", version="0.1.0", lifespan=lifespan)
     app.include_router(build_router(services))
     app.include_router(build_alerts_router(services.alerting, ZoneInfo(services.settings.timezone)))
+    app.include_router(build_audit_router(services))
     app.state.services = services
     return app

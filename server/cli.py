@@ -31,6 +31,25 @@ def _stations_import(args: argparse.Namespace) -> int:
     return run_import(args.file, api=args.api, district=args.district, dry_run=args.dry_run)
 
 
+def _audit_verify(args: argparse.Namespace) -> int:
+    from server.audit_store import AuditStore
+    from server.config import Settings
+
+    path = Settings().data_dir / "audit.sqlite"
+    if not path.exists():
+        print(f"audit: no audit chain at {path} (YZ_DATA_DIR)", file=sys.stderr)
+        return 2
+    store = AuditStore(path)
+    checked, broken = store.verify()
+    head = store.head()
+    store.close()
+    if broken is not None:
+        print(f"audit: chain BROKEN at {broken} — {checked} records before it are intact")
+        return 1
+    print(f"audit: chain intact, {checked} sealed station-days, head #{head['seq']} {head['hash']}")
+    return 0
+
+
 def _gateway(args: argparse.Namespace) -> int:
     print("yizhan gateway is not built yet (issue 5: station gateway)", file=sys.stderr)
     return 2
@@ -72,6 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--district", default=None, help="district id for rows without 区市")
     imp.add_argument("--dry-run", action="store_true", help="read and check the file, load nothing")
     imp.set_defaults(func=_stations_import)
+
+    audit = sub.add_parser("audit", help="the sealed audit records")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser(
+        "verify",
+        help="check the hash chain of sealed station-days in YZ_DATA_DIR; name the first broken record",
+    ).set_defaults(func=_audit_verify)
 
     gw = sub.add_parser("gateway", help="run one station's gateway")
     gw.add_argument("--config", required=True)

@@ -6,6 +6,7 @@ is unregistered, never raised to the caller.
 
 import logging
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from protocol.ids import DEVICE_TYPES
@@ -55,6 +56,7 @@ class Ingest:
         self.fleet = fleet
         self.alerts = alerts
         self.transitions: list[AlertTransition] = []  # alert transitions not yet persisted
+        self.on_seen: Callable[[str, int], None] | None = None  # (station, message time): audit sealing
         self.clock = clock
         self.root = root
         self.lines: list[str] = []
@@ -114,6 +116,7 @@ class Ingest:
         now = self.clock.now_ms()
         if isinstance(msg, Birth):
             ts, _ = self._event_time(msg.ts, None)
+            self._seen(dev.station, ts)
             self._record(self.fleet.on_birth(dev, msg, ts, now))
         else:
             self._record(self.fleet.on_death(dev, msg, now))
@@ -121,6 +124,7 @@ class Ingest:
     def _telemetry(self, dev: DeviceState, payload: bytes) -> None:
         msg = decode_telemetry(payload, dev.type)
         ts, skewed = self._event_time(msg.ts, (dev.station, dev.id, msg.boot, msg.seq))
+        self._seen(dev.station, ts)
         fields = msg.data.fields()
         if msg.data.faults is not None:
             self.fleet.on_faults(dev, frozenset(msg.data.faults))
@@ -138,6 +142,7 @@ class Ingest:
     def _event(self, dev: DeviceState, payload: bytes) -> None:
         msg = decode_event(payload)
         ts, skewed = self._event_time(msg.ts, (dev.station, dev.id, msg.boot, msg.seq))
+        self._seen(dev.station, ts)
         if msg.event in ("fault", "fault_cleared"):
             active = msg.event == "fault"
             code = msg.data.code
@@ -156,8 +161,19 @@ class Ingest:
             self._note_unregistered(station, None, "unregistered_station")
             raise Rejected("unregistered_station", f"station {station!r} is not registered")
         msg = decode_station_state(payload)
-        ts, _ = self._event_time(msg.ts, None)
+        ts, skewed = self._event_time(msg.ts, None)
+        self._seen(station, ts)
         self._record(self.fleet.on_station_state(station, msg.open, ts))
+        # every claim is kept (not only changes the fleet saw live): audits replay them, late ones too
+        tags = {"station": station, "district": self.fleet.stations[station].spec.district}
+        if msg.source:
+            tags["source"] = msg.source
+        fields: dict[str, Any] = {"open": msg.open}
+        if msg.seq is not None:
+            fields["seq"] = msg.seq
+        if skewed:
+            fields["clock_skew"] = True
+        self.lines.append(encode_point("station_state", tags, fields, point_time_ns(ts, msg.seq or 0)))
 
     # --- helpers -------------------------------------------------------------------
 
@@ -187,6 +203,10 @@ class Ingest:
             if len(self._skew_ts) > _SKEW_MEMORY:
                 self._skew_ts.popitem(last=False)
         return known, True
+
+    def _seen(self, station: str, ts: int) -> None:
+        if self.on_seen is not None:
+            self.on_seen(station, ts)
 
     def _tags(self, dev: DeviceState) -> dict[str, str]:
         district = self.fleet.stations[dev.station].spec.district
@@ -242,11 +262,16 @@ class Ingest:
                 else:
                     self.alerted(alerts.on_station_status(change.station, change.at_ms))
             if isinstance(change, DeviceStatusChanged):
+                fields: dict[str, Any] = {"online": change.online, "reason": change.reason}
+                dev = self.fleet.device(change.station, change.device)
+                if change.reason == "birth" and dev is not None:
+                    fields["interval_s"] = dev.interval_s  # audits replay the silence rule from storage
+                    fields["boot"] = dev.boot
                 self.lines.append(
                     encode_point(
                         "device_status",
                         {"station": change.station, "device": change.device, "district": district},
-                        {"online": change.online, "reason": change.reason},
+                        fields,
                         point_time_ns(change.at_ms),
                     )
                 )

@@ -64,6 +64,7 @@ class Pipeline:
         self.points_rejected = 0
         self.spool_lines = 0
         self.flushes = 0
+        self.flush_rounds = 0  # completed flushes, empty ones too: "everything handled before is durable"
         self.last_flush_s = 0.0
 
     # --- from the MQTT thread --------------------------------------------------
@@ -126,6 +127,7 @@ class Pipeline:
             await self._before_ack()
         if acks:
             self._ack_in_order(acks)
+        self.flush_rounds += 1
 
     def _ack_in_order(self, acks: list[tuple[int, int, int]]) -> None:
         run: list[tuple[int, int]] = []

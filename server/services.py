@@ -10,6 +10,8 @@ from prometheus_client import CollectorRegistry
 
 from server.alert_store import AlertStore
 from server.alerting import Alerting
+from server.audit import AuditSealer
+from server.audit_store import AuditStore
 from server.clock import Clock, make_clock
 from server.config import Settings
 from server.domain.alerts import AlertEngine
@@ -37,6 +39,7 @@ class Services:
     pipeline: Pipeline
     mqtt: MqttLink
     alerting: Alerting
+    audit: AuditSealer
     metrics: CollectorRegistry
 
 
@@ -89,10 +92,20 @@ def build(settings: Settings) -> Services:
         before_ack=alerting.persist,
     )
     pipeline_ref.append(pipeline)
+    audit = AuditSealer(
+        AuditStore(settings.data_dir / "audit.sqlite"),
+        fleet,
+        influx,
+        clock,
+        settings.timezone,
+        durable=lambda: pipeline.flush_rounds,
+        backlog=lambda: pipeline.spool_lines,
+    )
+    ingest.on_seen = audit.seen
     metrics = CollectorRegistry()
     metrics.register(ServerCollector(ingest, pipeline, mqtt, alerting))
     return Services(
-        settings, clock, registry, fleet, ingest, influx, spool, pipeline, mqtt, alerting, metrics
+        settings, clock, registry, fleet, ingest, influx, spool, pipeline, mqtt, alerting, audit, metrics
     )
 
 
@@ -112,6 +125,7 @@ async def running(services: Services) -> AsyncIterator[Services]:
         asyncio.create_task(services.pipeline.run(), name="pipeline"),
         asyncio.create_task(_save_unregistered(services), name="unregistered"),
         asyncio.create_task(services.alerting.deliverer.run(), name="deliveries"),
+        asyncio.create_task(services.audit.run(), name="audit"),
     ]
     services.mqtt.start()
     try:
@@ -126,6 +140,7 @@ async def running(services: Services) -> AsyncIterator[Services]:
         await services.influx.close()
         await services.alerting.deliverer.close()
         services.alerting.store.close()
+        services.audit.store.close()
         services.spool.close()
         services.registry.close()
 

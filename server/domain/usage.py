@@ -19,15 +19,20 @@ def counter_increase(values: Iterable[float], baseline: float | None = None) -> 
     return total
 
 
+def rising_edges(samples: Iterable[tuple[int, bool]], initial: bool | None = False) -> list[int]:
+    """Times of false→true transitions in time-ordered (time, state) samples."""
+    out: list[int] = []
+    prev = bool(initial)
+    for t, state in samples:
+        if state and not prev:
+            out.append(t)
+        prev = state
+    return out
+
+
 def count_rising_edges(states: Iterable[bool], initial: bool | None = False) -> int:
     """false→true transitions; a repeated true (the same change seen twice) counts once."""
-    count = 0
-    prev = bool(initial)
-    for state in states:
-        if state and not prev:
-            count += 1
-        prev = state
-    return count
+    return len(rising_edges(((0, s) for s in states), initial))
 
 
 def count_heating_sessions(

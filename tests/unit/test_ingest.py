@@ -74,9 +74,9 @@ def test_a_birth_writes_device_and_station_status():
     ingest, _ = make()
     ingest.handle("yz/stations/s1/door/status", js({"state": "online", "ts": T0, "boot": 4}), retained=True)
     lines = ingest.take_lines()
-    assert (
-        f'device_status,device=door,district=shinan,station=s1 online=true,reason="birth" {T0}000000' in lines
-    )
+    birth = 'device_status,device=door,district=shinan,station=s1 online=true,reason="birth"'
+    birth += ",interval_s=60i,boot=4i"
+    assert f"{birth} {T0}000000" in lines
     assert any(
         x.startswith(
             "station_status,district=shinan,station=s1 reported_open=false,open=false,devices_online=1i"

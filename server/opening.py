@@ -1,0 +1,100 @@
+"""A station-day's opening hours, computed from what InfluxDB holds (late data included)."""
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from server.domain.opening import DayInput, DeviceHistory, OpeningDay, opening_day
+from server.domain.schedule import local_day_bounds
+from server.domain.station import StationSpec
+from server.domain.usage import rising_edges
+from server.influx import InfluxClient, Series, quote_tag
+
+DEVICE_MEASUREMENTS = '"door_sensor","water_dispenser","power_strip","smart_speaker","other","events"'
+CLAIM_LOOKBACK_MS = 31 * 86_400_000
+STATUS_LOOKBACK_MS = 86_400_000
+
+
+async def station_day(
+    influx: InfluxClient, station: str, spec: StationSpec, day: date, default_tz: str
+) -> OpeningDay:
+    tz = spec.zone(default_tz)
+    start, end = local_day_bounds(day, tz)
+    lo, hi = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+    st = f'"station" = {quote_tag(station)}'
+    rng = f"time >= {lo}ms AND time < {hi}ms"
+    first = await influx.query(
+        ";".join(
+            [
+                f'SELECT last("open") FROM "station_state" WHERE {st} AND time >= {lo - CLAIM_LOOKBACK_MS}ms'
+                f" AND time < {lo}ms",
+                f'SELECT "open" FROM "station_state" WHERE {st} AND {rng}',
+                f'SELECT "online", "reason", "interval_s" FROM "device_status" WHERE {st}'
+                f' AND time >= {lo - STATUS_LOOKBACK_MS}ms AND time < {hi}ms GROUP BY "device"',
+                f'SELECT last("interval_s") FROM "device_status" WHERE {st}'
+                f' AND time >= {lo - CLAIM_LOOKBACK_MS}ms AND time < {hi}ms GROUP BY "device"',
+                f'SELECT last("open") FROM "door_sensor" WHERE {st} AND time >= {lo - CLAIM_LOOKBACK_MS}ms'
+                f' AND time < {lo}ms GROUP BY "device"',
+                f'SELECT last("open") FROM "events" WHERE {st} AND "event" = \'door\''
+                f' AND time >= {lo - CLAIM_LOOKBACK_MS}ms AND time < {lo}ms GROUP BY "device"',
+                f'SELECT "open" FROM "door_sensor" WHERE {st} AND {rng} GROUP BY "device"',
+                f'SELECT "open" FROM "events" WHERE {st} AND "event" = \'door\' AND {rng} GROUP BY "device"',
+                f'SELECT count("clock_skew") FROM {DEVICE_MEASUREMENTS} WHERE {st} AND {rng}',
+            ]
+        )
+    )
+    claims = [(int(r[0]), bool(r[1])) for s in first[0] + first[1] for r in s.values if r[1] is not None]
+    watched = {d.id for d in spec.devices if d.type != "gateway"}
+    intervals = {
+        s.tags.get("device", ""): int(s.values[-1][1]) for s in first[3] if s.values and s.values[-1][1]
+    }
+    longest = max(intervals.values(), default=60)
+    births: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    deaths: dict[str, list[int]] = defaultdict(list)
+    for s in first[2]:
+        device = s.tags.get("device", "")
+        for t, online, reason, interval_s in s.values:
+            if reason == "birth" and online:
+                births[device].append((int(t), int(interval_s or intervals.get(device, 60))))
+            elif reason == "death" and not online:
+                deaths[device].append(int(t))
+    back = lo - (3 * longest + 60) * 1000
+    second = await influx.query(
+        f'SELECT "seq" FROM {DEVICE_MEASUREMENTS} WHERE {st} AND time >= {back}ms AND time < {hi}ms'
+        ' GROUP BY "device"'
+    )
+    messages: dict[str, list[int]] = defaultdict(list)
+    for s in second[0]:
+        messages[s.tags.get("device", "")].extend(int(r[0]) for r in s.values)
+    devices = {
+        d: DeviceHistory(births[d], deaths[d], sorted(messages[d]), intervals.get(d, 60)) for d in watched
+    }
+    return opening_day(
+        DayInput(
+            day=day,
+            tz=tz,
+            schedule=spec.weekly_schedule(),
+            claims=sorted(claims),
+            devices=devices,
+            door_opens=_door_opens(first[4] + first[5], first[6] + first[7]),
+            clock_skew=sum(int(s.values[0][1]) for s in first[8] if s.values),
+        )
+    )
+
+
+def _door_opens(before: list[Series], during: list[Series]) -> list[int]:
+    """Times of false→true door changes, per door, fed by telemetry and events alike."""
+    by_device: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+    initial: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+    for s in during:
+        by_device[s.tags.get("device", "")] += [(int(r[0]), bool(r[1])) for r in s.values if r[1] is not None]
+    for s in before:
+        initial[s.tags.get("device", "")] += [(int(r[0]), bool(r[1])) for r in s.values if r[1] is not None]
+    out: list[int] = []
+    for device, samples in by_device.items():
+        prior = sorted(initial.get(device, []))
+        out += rising_edges(sorted(samples), prior[-1][1] if prior else False)
+    return sorted(out)
+
+
+def days_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days)]
