@@ -45,6 +45,7 @@ class Habits:
     visits_per_day: float = 30.0
     outage_p: float = 0.10  # per device: drops off for 10–60 min
     fault_p: float = 0.05  # an injected device fault
+    unplugged_p: float = 0.04  # staff claim open while every device is unplugged for 30–50 min
 
 
 @dataclass
@@ -83,6 +84,14 @@ class StationProfile:
         }
 
 
+def _habits(rng: random.Random) -> Habits:
+    """Most stations keep their hours; about one in six is sloppy (the ones auditors look for)."""
+    visits = rng.uniform(15, 45)
+    if rng.random() < 1 / 6:
+        return Habits(skip_p=0.25, late_p=0.25, early_p=0.25, unplugged_p=0.15, visits_per_day=visits)
+    return Habits(visits_per_day=visits)
+
+
 def make_profiles(
     count: int, seed: int, timezone: str = "Asia/Shanghai", prefix: str = "st"
 ) -> list[StationProfile]:
@@ -102,7 +111,7 @@ def make_profiles(
                 weekend_hours=(opens + 3600, closes - 3600),
                 lat=round(36.06 + rng.uniform(-0.15, 0.25), 5),
                 lon=round(120.38 + rng.uniform(-0.3, 0.3), 5),
-                habits=Habits(visits_per_day=rng.uniform(15, 45)),
+                habits=_habits(rng),
             )
         )
     return profiles

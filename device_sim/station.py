@@ -6,7 +6,7 @@ PROTOCOL.md says. What really happened is recorded alongside in a `DayTruth`.
 
 Outages are power losses of the device: while a device is out nothing it serves happens
 (no water, no microwave, no speaker), and the door sensor is only ever out while the station
-is closed, so every visit is seen.
+is closed — or while staff have unplugged everything, when nobody comes — so every visit is seen.
 """
 
 import random
@@ -156,6 +156,15 @@ class SimStation:
                 start = t0 + rng.randint(8 * 3600, 20 * 3600) * 1000
                 fault = (dev, rng.choice(FAULTS[dev]), start, start + rng.randint(20 * 60, 90 * 60) * 1000)
         plan["fault"] = fault
+        plan["unplugged"] = None
+        if not plan["skip"] and fault is None and rng.random() < habits.unplugged_p:
+            a = plan["open_ms"] + rng.randint(60, 180) * 60_000
+            b = a + rng.randint(30, 50) * 60_000
+            if b < plan["close_ms"] - 1_800_000:
+                # every device out at once while the station says it is open; nobody comes meanwhile
+                plan["unplugged"] = (a, b)
+                plan["outages"] = {dev: (a, b) for dev in self.devices}
+                plan["visits"] = [t for t in plan["visits"] if not a - 120_000 <= t <= b + 120_000]
         return plan
 
     # --- playing a day --------------------------------------------------------------
@@ -167,7 +176,12 @@ class SimStation:
         plan = self._plan(day, t0)
         truth = DayTruth(self.profile.id, day.isoformat())
         truth.partial = t0 < self.start_ms or t1 > self.end_ms
-        truth.planned = {"skip": plan["skip"], "late": plan["late"], "early": plan["early"]}
+        truth.planned = {
+            "skip": plan["skip"],
+            "late": plan["late"],
+            "early": plan["early"],
+            "unplugged": plan["unplugged"] is not None,
+        }
         lo, hi = max(t0, self.start_ms), min(t1, self.end_ms)
         inside = lambda t: lo <= t < hi  # noqa: E731
         rng = self.rng

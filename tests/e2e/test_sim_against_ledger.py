@@ -10,6 +10,7 @@ import pytest
 
 from device_sim.ledger import read_ledger
 from server.domain.alerts import RULES, fault_rule
+from server.domain.opening import intersect, subtract, total
 from server.domain.schedule import scheduled_open_from
 from server.domain.station import StationSpec
 from tests.conftest import REPO, wait_for
@@ -176,7 +177,57 @@ def expected_alerts(ledger: list[dict]) -> Counter:
                 due = scheduled_open_from(spec.weekly_schedule(), spec.zone("Asia/Shanghai"), a + pending_ms)
                 if due is not None and due <= b:
                     want[(day["station"], device, "device_offline")] += 1
+        for a, b in intersect(all_offline(day), [tuple(iv) for iv in day["reported_open"]]):
+            if b - a >= RULES["station_dark"].pending_s * 1000:
+                want[(day["station"], None, "station_dark")] += 1
     return want
+
+
+def all_offline(day: dict) -> list[tuple[int, int]]:
+    """When every device of the station was out, from the ledger."""
+    offline = day["device_offline"]
+    if set(offline) != {"door", "water", "power", "speaker"}:
+        return []
+    common = [tuple(iv) for iv in offline["door"]]
+    for device in ("water", "power", "speaker"):
+        common = intersect(common, [tuple(iv) for iv in offline[device]])
+    return common
+
+
+def test_opening_hours_per_station_and_day_match_the_ledger_and_carry_the_planted_flags(run):
+    server, ledger, _ = run
+    days = [r for r in ledger if r["kind"] == "day" and not r["partial"]]
+    planted = Counter()
+    wrong = []
+    for truth in days:
+        url = f"/api/v1/stations/{truth['station']}/opening"
+        got = server.get(url, start=truth["date"]).json()["days"][0]
+        reported = [tuple(iv) for iv in truth["reported_open"]]
+        want_reported = total(reported) // 1000
+        want_verified = total(subtract(reported, all_offline(truth))) // 1000
+        off = abs(got["reported_open_s"] - want_reported), abs(got["verified_open_s"] - want_verified)
+        if max(off) > 60:
+            wrong.append((truth["station"], truth["date"], got, want_reported, want_verified))
+        plan = truth["planned"]
+        want_flags = {
+            "not_opened": plan["skip"],
+            "late_open": plan["late"] and not plan["skip"],
+            "early_close": plan["early"] and not plan["skip"],
+            "open_devices_offline": plan.get("unplugged", False),
+            "activity_while_closed": truth["after_hours_visits"] > 0,
+        }
+        for flag, planted_here in want_flags.items():
+            if planted_here:
+                planted[flag] += 1
+                if flag not in got["flags"]:
+                    wrong.append((truth["station"], truth["date"], f"missing {flag}", got["flags"]))
+        if not any(want_flags.values()) and got["flags"]:
+            wrong.append((truth["station"], truth["date"], "clean day flagged", got["flags"]))
+    assert not wrong, wrong[:10]
+    assert len(planted) == 5, f"every kind of irregularity planted at least once: {planted}"
+    first = days[0]
+    sealed = server.get(f"/api/v1/stations/{first['station']}/opening", start=first["date"]).json()["days"][0]
+    assert sealed["sealed"] is True and sealed["chain_seq"] >= 1
 
 
 def test_every_injected_fault_and_outage_raised_exactly_one_alert_and_nothing_else(run):
