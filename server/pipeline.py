@@ -22,7 +22,7 @@ Acker = Callable[[list[tuple[int, int]], int], None]
 _SLICE = 2000  # messages handled between yields to the event loop
 
 
-async def _supervised(loop: Callable[[], Awaitable[None]]) -> None:
+async def supervised(loop: Callable[[], Awaitable[None]]) -> None:
     """Run a loop for ever: a bug in it is logged and the loop restarts, never silently gone."""
     while True:
         try:
@@ -82,7 +82,7 @@ class Pipeline:
         self._wake.set()  # messages may have arrived before the loop was known
         self.spool_lines = await asyncio.to_thread(self.spool.pending_lines)
         await asyncio.gather(
-            *(_supervised(loop) for loop in (self._consume, self._flush_loop, self._drain_spool, self._tick))
+            *(supervised(loop) for loop in (self._consume, self._flush_loop, self._drain_spool, self._tick))
         )
 
     async def _consume(self) -> None:

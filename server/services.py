@@ -20,7 +20,7 @@ from server.influx import InfluxClient
 from server.ingest import Ingest
 from server.mqtt_link import MqttLink
 from server.notify import AlertStream, Deliverer
-from server.pipeline import Pipeline
+from server.pipeline import Pipeline, supervised
 from server.registry import Registry
 from server.spool import Spool
 
@@ -124,8 +124,8 @@ async def running(services: Services) -> AsyncIterator[Services]:
     tasks = [
         asyncio.create_task(services.pipeline.run(), name="pipeline"),
         asyncio.create_task(_save_unregistered(services), name="unregistered"),
-        asyncio.create_task(services.alerting.deliverer.run(), name="deliveries"),
-        asyncio.create_task(services.audit.run(), name="audit"),
+        asyncio.create_task(supervised(services.alerting.deliverer.run), name="deliveries"),
+        asyncio.create_task(supervised(services.audit.run), name="audit"),
     ]
     services.mqtt.start()
     try:
