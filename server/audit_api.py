@@ -10,7 +10,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import HTMLResponse
 
 from protocol.ids import ID_PATTERN
+from server.alert_store import AlertStore
 from server.audit_report import district_totals, station_rows, to_csv, to_html
+from server.audit_store import AuditStore
+from server.domain.station import StationSpec
 from server.influx import InfluxRejected, InfluxUnavailable
 from server.opening import station_day
 from server.services import Services
@@ -83,7 +86,18 @@ def build_audit_router(services: Services) -> APIRouter:
             raise HTTPException(422, f"month: {month!r} is not YYYY-MM")
         year, mon = int(m.group(1)), int(m.group(2))
         first, last = date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
-        report = await asyncio.to_thread(build_report, services, month, first, last, district)
+        specs = {sid: live.spec for sid, live in fleet.stations.items()}
+        report = await asyncio.to_thread(
+            build_report,
+            audit.store,
+            services.alerting.store,
+            specs,
+            settings.timezone,
+            month,
+            first,
+            last,
+            district,
+        )
         if format == "csv":
             name = f"audit-{month}{'-' + district if district else ''}.csv"
             return Response(
@@ -99,21 +113,29 @@ def build_audit_router(services: Services) -> APIRouter:
 
 
 def build_report(
-    services: Services, month: str, first: date, last: date, district: str | None
+    audit_store: AuditStore,
+    alert_store: AlertStore,
+    stations: dict[str, StationSpec],
+    default_tz: str,
+    month: str,
+    first: date,
+    last: date,
+    district: str | None,
 ) -> dict[str, Any]:
+    """The report over the sealed days in [first, last] (blocking: SQLite)."""
     records = [
         r
-        for r in services.audit.store.latest(None, first.isoformat(), last.isoformat()).values()
+        for r in audit_store.latest(None, first.isoformat(), last.isoformat()).values()
         if district is None or r["district"] == district
     ]
-    names = {sid: live.spec.name for sid, live in services.fleet.stations.items()}
+    names = {sid: spec.name for sid, spec in stations.items()}
     # fault alerts of the month, each judged by its station's local date
     start_ms = int(datetime.combine(first, datetime.min.time(), UTC).timestamp() * 1000) - 86_400_000
     end_ms = int(datetime.combine(last, datetime.min.time(), UTC).timestamp() * 1000) + 2 * 86_400_000
     alerts = []
-    for a in services.alerting.store.alerts_fired_between(start_ms, end_ms, district):
-        live = services.fleet.stations.get(a.station)
-        tz = live.spec.zone(services.settings.timezone) if live else UTC
+    for a in alert_store.alerts_fired_between(start_ms, end_ms, district):
+        spec = stations.get(a.station)
+        tz = spec.zone(default_tz) if spec else UTC
         if first <= datetime.fromtimestamp(a.fired_at_ms / 1000, tz).date() <= last:
             alerts.append(a)
     rows = station_rows(records, names, alerts)
@@ -123,7 +145,7 @@ def build_report(
         "sealed_days": len(records),
         "stations": rows,
         "districts": district_totals(rows),
-        "chain_head": services.audit.store.head(),
+        "chain_head": audit_store.head(),
     }
 
 
