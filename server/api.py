@@ -11,6 +11,7 @@ from fastapi.responses import ORJSONResponse
 from protocol.ids import ID_PATTERN
 from server.alerts_api import build_alerts_router
 from server.audit_api import build_audit_router
+from server.domain.finder import nearby, services_now
 from server.domain.fleet import StationLive
 from server.domain.schedule import local_day_bounds
 from server.domain.station import StationSpec
@@ -33,6 +34,9 @@ def station_summary(live: StationLive) -> dict[str, Any]:
         "devices_online": live.devices_online(),
         "devices_total": len(live.devices),
         "last_seen": iso_ms(live.last_seen_ms),
+        "faults": sum(len(d.faults) for d in live.devices.values()),
+        "lat": live.spec.lat,
+        "lon": live.spec.lon,
     }
 
 
@@ -128,6 +132,27 @@ def build_router(services: Services) -> APIRouter:
         except (InfluxUnavailable, InfluxRejected) as exc:
             raise HTTPException(503, f"InfluxDB: {exc}") from None
         return {"station": station_id, "start": t0.isoformat(), "end": t1.isoformat(), **usage.as_dict()}
+
+    @api.get("/api/v1/public/stations/nearby", tags=["public"])
+    async def public_nearby(
+        lat: Annotated[float, Query(ge=-90, le=90)],
+        lon: Annotated[float, Query(ge=-180, le=180)],
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    ) -> list[dict[str, Any]]:
+        """Stations open now, nearest first, with the services they can give now (a service whose
+        device is offline or faulty is left out). Public: no personal data."""
+        return [
+            {
+                "id": n.live.id,
+                "name": n.live.spec.name,
+                "address": n.live.spec.address,
+                "lat": n.live.spec.lat,
+                "lon": n.live.spec.lon,
+                "distance_m": round(n.distance_m),
+                "services_now": services_now(n.live),
+            }
+            for n in nearby(list(fleet.stations.values()), lat, lon, limit)
+        ]
 
     @api.get("/api/v1/unregistered", tags=["stations"])
     async def unregistered() -> list[dict[str, Any]]:
