@@ -1,12 +1,14 @@
 """End to end: `yizhan sim` → mosquitto → `yizhan server` → InfluxDB → API, checked against the
 simulator's ground-truth ledger."""
 
+import json
 import subprocess
 import sys
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import pytest
+import yaml
 
 from device_sim.ledger import read_ledger
 from server.domain.alerts import RULES, fault_rule
@@ -245,3 +247,49 @@ def test_every_injected_fault_and_outage_raised_exactly_one_alert_and_nothing_el
     got = wait_for(lambda: (r := raised()) == want and r, timeout_s=20, what="alerts to match the ledger")
     quiet = {r["station"] for r in ledger if r["kind"] == "station"} - {k[0] for k in want}
     assert quiet and not [k for k in got if k[0] in quiet]
+
+
+GRAFANA = REPO / "grafana"
+MACROS = {
+    "$timeFilter": "time >= '2026-03-01T00:00:00Z' AND time < '2026-03-05T00:00:00Z'",
+    "$__interval": "1h",
+    "$station": "st-0001",
+    "$district": "shinan",
+}
+
+
+def grafana_queries() -> list[tuple[str, str]]:
+    """(where, InfluxQL) of every panel target, annotation and template variable of every dashboard."""
+    out = []
+    for path in sorted((GRAFANA / "dashboards").glob("*.json")):
+        board = json.loads(path.read_text())
+        panels = [p for top in board["panels"] for p in [top, *top.get("panels", [])]]
+        out += [(f"{path.name} {p['title']}", t["query"]) for p in panels for t in p.get("targets", [])]
+        out += [(f"{path.name} annotation {a['name']}", a["query"]) for a in board["annotations"]["list"]]
+        out += [(f"{path.name} ${v['name']}", v["query"]) for v in board["templating"]["list"]]
+    return out
+
+
+def test_every_grafana_panel_query_runs_against_the_simulated_data_and_returns_rows(run):
+    server, _, _ = run
+    queries = grafana_queries()
+    assert len(queries) >= 20
+    empty = []
+    for where, query in queries:
+        for macro, value in MACROS.items():
+            query = query.replace(macro, value)
+        if not server.query(query):
+            empty.append((where, query))
+    assert not empty, empty
+
+
+def test_the_grafana_provisioning_files_parse():
+    sources = yaml.safe_load((GRAFANA / "provisioning/datasources/yizhan.yaml").read_text())
+    assert {d["uid"] for d in sources["datasources"]} == {"yizhan-influx", "yizhan-influx-token"}
+    assert all(d["type"] == "influxdb" and d["jsonData"]["dbName"] for d in sources["datasources"])
+    token = next(d for d in sources["datasources"] if d["uid"] == "yizhan-influx-token")
+    assert token["secureJsonData"]["httpHeaderValue1"].startswith("Token ")
+    boards = yaml.safe_load((GRAFANA / "provisioning/dashboards/yizhan.yaml").read_text())
+    assert boards["providers"][0]["type"] == "file"
+    uids = [json.loads(p.read_text())["uid"] for p in (GRAFANA / "dashboards").glob("*.json")]
+    assert len(uids) == len(set(uids)) == 4
