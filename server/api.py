@@ -2,11 +2,13 @@
 
 import asyncio
 from datetime import datetime, timedelta
+from pathlib import Path as PathLib
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Response
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import FileResponse, ORJSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from protocol.ids import ID_PATTERN
 from server.alerts_api import build_alerts_router
@@ -21,6 +23,7 @@ from server.services import Services
 from server.timefmt import iso_ms
 from server.usage import station_usage
 
+CONSOLE = PathLib(__file__).resolve().parent / "console"
 StationId = Annotated[str, Path(pattern=ID_PATTERN, description="station id")]
 
 
@@ -176,5 +179,12 @@ def create_app(services: Services, lifespan: Any = None) -> FastAPI:
     app.include_router(build_router(services))
     app.include_router(build_alerts_router(services.alerting, ZoneInfo(services.settings.timezone)))
     app.include_router(build_audit_router(services))
+    app.mount("/console", StaticFiles(directory=CONSOLE), name="console")
+
+    @app.get("/", include_in_schema=False)
+    async def console() -> FileResponse:
+        """The operator console (zh-CN, with an English switch): plain files, no build step."""
+        return FileResponse(CONSOLE / "index.html")
+
     app.state.services = services
     return app

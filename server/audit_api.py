@@ -68,10 +68,12 @@ def build_audit_router(services: Services) -> APIRouter:
                 days.append(_day_json(record, sealed=True))
                 continue
             try:
-                computed = await station_day(services.influx, station_id, live.spec, day, settings.timezone)
+                computed = await station_day(
+                    services.influx, station_id, live.spec, day, settings.timezone, services.clock.now_ms()
+                )
             except (InfluxUnavailable, InfluxRejected) as exc:
                 raise HTTPException(503, f"InfluxDB: {exc}") from None
-            days.append(dict(computed.as_dict(), sealed=False))
+            days.append(dict(computed.as_dict(), sealed=False, timeline=computed.timeline))
         return {"station": station_id, "timezone": str(tz), "days": days}
 
     @api.get("/api/v1/reports/audit", response_model=None)

@@ -15,8 +15,14 @@ STATUS_LOOKBACK_MS = 86_400_000
 
 
 async def station_day(
-    influx: InfluxClient, station: str, spec: StationSpec, day: date, default_tz: str
+    influx: InfluxClient,
+    station: str,
+    spec: StationSpec,
+    day: date,
+    default_tz: str,
+    now_ms: int | None = None,
 ) -> OpeningDay:
+    """The figures of one local day; `now_ms` for a day still going on."""
     tz = spec.zone(default_tz)
     start, end = local_day_bounds(day, tz)
     lo, hi = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
@@ -77,6 +83,7 @@ async def station_day(
             devices=devices,
             door_opens=_door_opens(first[4] + first[5], first[6] + first[7]),
             clock_skew=sum(int(s.values[0][1]) for s in first[8] if s.values),
+            now_ms=now_ms,
         )
     )
 

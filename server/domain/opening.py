@@ -52,6 +52,7 @@ class DayInput:
     devices: dict[str, DeviceHistory]  # every device but the gateway
     door_opens: list[int]  # false→true door changes (visits), sorted
     clock_skew: int = 0
+    now_ms: int | None = None  # for a day still going on: judge only what has happened by now
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class OpeningDay:
     visits: int = 0
     verified_in_schedule_s: int = 0
     device_online_s: dict[str, int] = field(default_factory=dict)  # per device, inside the day
+    timeline: dict[str, list[Interval]] = field(default_factory=dict)  # scheduled, reported, verified
 
     def as_dict(self) -> dict:
         return {
@@ -180,29 +182,33 @@ def device_online(h: DeviceHistory, end: int) -> list[Interval]:
 def opening_day(inp: DayInput) -> OpeningDay:
     start_dt, end_dt = local_day_bounds(inp.day, inp.tz)
     lo, hi = _ms(start_dt), _ms(end_dt)
-    scheduled = scheduled_intervals(inp.schedule, inp.day, inp.tz)
+    if inp.now_ms is not None and inp.now_ms < hi:
+        hi = max(lo, inp.now_ms)  # the rest of the day has not happened yet
+    day_scheduled = scheduled_intervals(inp.schedule, inp.day, inp.tz)
+    scheduled = clip(day_scheduled, lo, hi)
     reported = clip(reported_open(inp.claims, hi), lo, hi)
     per_device = {d: clip(device_online(h, hi), lo, hi) for d, h in inp.devices.items()}
     online = union(iv for ivs in per_device.values() for iv in ivs)
     verified = intersect(reported, clip(online, lo, hi))
-    scheduled_s = total(scheduled) // 1000
+    scheduled_s = total(day_scheduled) // 1000
     verified_in_schedule = total(intersect(verified, scheduled))
     compliance = 1.0 if not scheduled else round(verified_in_schedule / total(scheduled), 4)
     visits = [t for t in inp.door_opens if lo <= t < hi]
     flags: dict[str, int] = {}
 
     opened_any = False
-    for s, e in scheduled:
+    for s, e in day_scheduled:
         pieces = clip(reported, s, e)
         if not pieces:
             continue
         opened_any = True
         if pieces[0][0] - s > LATE_TOLERANCE_MS:
             flags["late_open"] = flags.get("late_open", 0) + _minutes(pieces[0][0] - s)
-        if e - pieces[-1][1] > LATE_TOLERANCE_MS:
+        if e <= hi and e - pieces[-1][1] > LATE_TOLERANCE_MS:  # only once the range is over
             flags["early_close"] = flags.get("early_close", 0) + _minutes(e - pieces[-1][1])
-    if scheduled and not opened_any:
-        flags["not_opened"] = _minutes(total(scheduled))
+    missed = total(scheduled)
+    if scheduled and not opened_any and missed > LATE_TOLERANCE_MS:
+        flags["not_opened"] = _minutes(missed)
     unverified = total(reported) - total(verified)
     if unverified >= DEVICES_OFFLINE_MIN_MS:
         flags["open_devices_offline"] = _minutes(unverified)
@@ -226,6 +232,12 @@ def opening_day(inp: DayInput) -> OpeningDay:
         visits=len(visits),
         verified_in_schedule_s=verified_in_schedule // 1000,
         device_online_s={d: total(ivs) // 1000 for d, ivs in sorted(per_device.items())},
+        timeline={
+            "day": [(lo, _ms(end_dt))],
+            "scheduled": day_scheduled,
+            "reported": reported,
+            "verified": verified,
+        },
     )
 
 

@@ -87,3 +87,16 @@ def test_days_are_cut_in_the_station_time_zone():
 def test_a_day_with_nothing_scheduled_is_compliant():
     d = day_with([], schedule={"sat": ["08:00-12:00"]})
     assert d.scheduled_s == 0 and d.compliance == 1.0 and d.flags == {}
+
+
+def test_a_day_still_going_on_is_judged_only_up_to_now():
+    claims = [(at(7), True)]
+    devices = {"water": steady(at(0), at(9))}
+    early = opening_day(
+        DayInput(DAY, TZ, WeeklySchedule.parse("07:00-19:00"), claims, devices, [at(8)], 0, at(6))
+    )
+    assert early.flags == {} and early.compliance == 1.0 and early.scheduled_s == 12 * 3600
+    morning = opening_day(
+        DayInput(DAY, TZ, WeeklySchedule.parse("07:00-19:00"), claims, devices, [at(8)], 0, at(9))
+    )
+    assert morning.flags == {} and morning.reported_open_s == 2 * 3600 and morning.compliance == 1.0

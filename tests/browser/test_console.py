@@ -1,0 +1,150 @@
+"""The operator console in headless Chromium (the Debian package) against a running server with
+simulated stations. Screenshots go to test-artifacts/ (or YZ_TEST_ARTIFACTS)."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from server.localstack import Broker, Influx
+from tests.conftest import REPO, Publisher, ServerProc
+
+ARTIFACTS = Path(os.environ.get("YZ_TEST_ARTIFACTS", REPO / "test-artifacts"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        raise RuntimeError(
+            "chromium not found: install the Debian package 'chromium' (scripts/setup --test does)"
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def fleet(broker: Broker, influx: Influx, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
+    """A server with 8 simulated stations that lived the last two hours."""
+    tmp = tmp_path_factory.mktemp("console")
+    httpx.post(f"{influx.url}/query", params={"q": 'CREATE DATABASE "console"'}).raise_for_status()
+    server = ServerProc(broker, influx, tmp, root="yzui", db="console").start()
+    start = (datetime.now() - timedelta(hours=2)).astimezone().isoformat(timespec="seconds")
+    sim = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "sim",
+            "--stations",
+            "8",
+            "--seed",
+            "5",
+            "--speed",
+            "0",
+            "--start",
+            start,
+            "--duration",
+            "2h",
+            "--api",
+            server.url,
+        ],
+        env=server.env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert sim.returncode == 0, sim.stdout + sim.stderr
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    yield pg
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def status_of(s: dict) -> str:
+    if s["faults"] > 0:
+        return "fault"
+    if s["reported_open"] and not s["open"]:
+        return "dark"
+    return "open" if s["open"] else "closed"
+
+
+def test_the_board_shows_the_fleet_with_the_right_counts(fleet: ServerProc, page: Page) -> None:
+    page.goto(fleet.url + "/")
+    expect(page.locator("#stations tbody tr")).to_have_count(8)
+    stations = fleet.get("/api/v1/stations").json()
+    for kind in ("open", "closed", "dark", "fault"):
+        want = sum(1 for s in stations if status_of(s) == kind)
+        expect(page.locator(f"#count-{kind} b")).to_have_text(str(want))
+    expect(page.locator("h1")).to_have_text("驿站监测")
+    page.click("#lang")
+    expect(page.locator("h1")).to_have_text("yizhan stations")
+    page.click("#lang")
+    page.click('tr[data-id="st-0001"]')
+    expect(page.locator("#devices tbody tr")).to_have_count(4)
+    expect(page.locator("svg.timeline")).to_be_visible()
+
+
+def test_a_fault_appears_without_reload_and_acknowledging_it_changes_the_api(
+    fleet: ServerProc, page: Page
+) -> None:
+    page.goto(fleet.url + "/")
+    expect(page.locator("#live")).to_have_class("live on")
+    before = int(page.locator("#count-fault b").inner_text())
+    device = Publisher(fleet.broker)
+    device.publish(
+        fleet.topic("st-0002", "water", "event"),
+        {"ts": int(time.time() * 1000), "seq": 10**6, "boot": 1, "event": "fault", "data": {"code": "leak"}},
+    )
+    device.close()
+    expect(page.locator('tr[data-id="st-0002"] .badge')).to_have_class("badge s-fault", timeout=15_000)
+    expect(page.locator("#count-fault b")).to_have_text(str(before + 1))
+    page.click('a[href="#/alerts"]')
+    row = page.locator("#alerts tbody tr", has_text="fault:leak")
+    expect(row).to_have_count(1)
+    alert_id = row.get_attribute("data-id")
+    page.fill("#who", "王师傅")
+    row.locator("button.ack").click()
+    expect(page.locator(f'#alerts tr[data-id="{alert_id}"]')).to_have_attribute("data-state", "acknowledged")
+    alert = fleet.get(f"/api/v1/alerts/{alert_id}").json()
+    assert alert["state"] == "acknowledged" and alert["acknowledged_by"] == "王师傅"
+
+
+def test_the_audit_and_map_pages_draw(fleet: ServerProc, page: Page) -> None:
+    page.goto(fleet.url + "/#/map")
+    expect(page.locator("svg.map circle")).to_have_count(8)
+    page.goto(fleet.url + "/#/audit")
+    expect(page.locator("table#report")).to_be_visible()
+    assert "format=csv" in page.locator("#csv").get_attribute("href")
