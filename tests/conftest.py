@@ -183,6 +183,14 @@ class ServerProc:
         return rows
 
 
+def shared_server(broker: Broker, influx: Influx, run_dir: Path, name: str, **extra_env: str) -> ServerProc:
+    """A started server with its own database and topic root, for a module of tests to share."""
+    httpx.post(
+        f"{influx.url}/query", params={"q": f'CREATE DATABASE "{name}"'}, timeout=10
+    ).raise_for_status()
+    return ServerProc(broker, influx, run_dir, root=f"yz{name}", db=name, extra_env=extra_env).start()
+
+
 @pytest.fixture
 def make_server(broker: Broker, influx: Influx, tmp_path: Path) -> Iterator[Callable[..., ServerProc]]:
     servers: list[ServerProc] = []

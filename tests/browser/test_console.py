@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from server.localstack import Broker, Influx
-from tests.conftest import REPO, Publisher, ServerProc
+from tests.conftest import REPO, Publisher, ServerProc, shared_server
 
 ARTIFACTS = Path(os.environ.get("YZ_TEST_ARTIFACTS", REPO / "test-artifacts"))
 CHROMIUM_ARGS = [
@@ -42,8 +41,7 @@ def chromium_path() -> str:
 def fleet(broker: Broker, influx: Influx, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
     """A server with 8 simulated stations that lived the last two hours."""
     tmp = tmp_path_factory.mktemp("console")
-    httpx.post(f"{influx.url}/query", params={"q": 'CREATE DATABASE "console"'}).raise_for_status()
-    server = ServerProc(broker, influx, tmp, root="yzui", db="console").start()
+    server = shared_server(broker, influx, tmp, "console")
     start = (datetime.now() - timedelta(hours=2)).astimezone().isoformat(timespec="seconds")
     sim = subprocess.run(
         [

@@ -15,7 +15,7 @@ from server.domain.alerts import RULES, fault_rule
 from server.domain.opening import intersect, subtract, total
 from server.domain.schedule import scheduled_open_from
 from server.domain.station import StationSpec
-from tests.conftest import REPO, wait_for
+from tests.conftest import REPO, shared_server, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +27,8 @@ DAYS = 2
 @pytest.fixture(scope="module")
 def run(broker, influx, tmp_path_factory):
     """One simulated run shared by the checks below."""
-    from tests.conftest import ServerProc
-
     tmp = tmp_path_factory.mktemp("e2e")
-    httpx_post = __import__("httpx").post
-    httpx_post(f"{influx.url}/query", params={"q": 'CREATE DATABASE "e2e"'}).raise_for_status()
-    server = ServerProc(broker, influx, tmp, root="yze2e", db="e2e", extra_env={"YZ_CLOCK": "event"}).start()
+    server = shared_server(broker, influx, tmp, "e2e", YZ_CLOCK="event")
     ledger_path = tmp / "ledger.jsonl"
     env = server.env()
     sim = subprocess.run(

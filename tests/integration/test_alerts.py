@@ -12,7 +12,7 @@ import pytest
 
 from server.localstack import Broker, Influx
 from tests.alerting_peers import MqttAlertWatcher, SseClient, WebhookReceiver
-from tests.conftest import STATION_BODY, Publisher, ServerProc, wait_for
+from tests.conftest import STATION_BODY, Publisher, ServerProc, shared_server, wait_for
 
 SECRET = "s3cret-王"
 FAST = {"pending_s": {"device_offline": 1, "water_cold": 1, "mains_voltage": 1, "station_dark": 1},
@@ -77,8 +77,7 @@ class AlertRig:
 @pytest.fixture(scope="module")
 def rig(broker: Broker, influx: Influx, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlertRig]:
     tmp = tmp_path_factory.mktemp("alerts")
-    httpx.post(f"{influx.url}/query", params={"q": 'CREATE DATABASE "alerts"'}).raise_for_status()
-    server = ServerProc(broker, influx, tmp, root="yzalert", db="alerts").start()
+    server = shared_server(broker, influx, tmp, "alerts")
     r = AlertRig(server, broker)
     yield r
     r.close()

@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
 import orjson
 import pytest
 
 from server.localstack import Broker, Influx
-from tests.conftest import REPO, STATION_BODY, Publisher, ServerProc, wait_for
+from tests.conftest import REPO, STATION_BODY, Publisher, ServerProc, shared_server, wait_for
 
 SH = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2026, 3, 2, tzinfo=SH)  # a Monday; the schedule is 07:00-19:00
@@ -97,10 +96,7 @@ def opening(server: ServerProc, sid: str, day: str = "2026-03-02") -> dict:
 def audited(broker: Broker, influx: Influx, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc]:
     """One station's day delivered live, the same day of another delivered after it was sealed."""
     tmp = tmp_path_factory.mktemp("audit")
-    httpx.post(f"{influx.url}/query", params={"q": 'CREATE DATABASE "audit"'}).raise_for_status()
-    server = ServerProc(
-        broker, influx, tmp, root="yzaudit", db="audit", extra_env={"YZ_CLOCK": "event"}
-    ).start()
+    server = shared_server(broker, influx, tmp, "audit", YZ_CLOCK="event")
     device = Publisher(broker)
     for sid in ("st-live", "st-late"):
         assert server.put_station(sid, STATION_BODY).status_code == 201
