@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # alerting: reminders while nobody acknowledges, escalation to the district's operators
     alert_reminder_min: float = Field(30.0, ge=0)
     alert_escalation_min: float = Field(60.0, ge=0)
+    # scale-out on one broker: "INDEX/COUNT" — this process handles its share of the stations
+    partition: str | None = None
     # tuning, not in the contract
     batch_lines: int = Field(5000, gt=0)
     flush_interval_ms: int = Field(200, gt=0)
@@ -41,6 +43,15 @@ class Settings(BaseSettings):
         if value not in ("wall", "event"):
             raise ValueError("YZ_CLOCK is 'wall' or 'event'")
         return value
+
+    @field_validator("partition")
+    @classmethod
+    def _partition(cls, value: str | None) -> str | None:
+        if value:
+            from server.partition import Partition
+
+            Partition.parse(value)
+        return value or None
 
     @field_validator("mqtt_url")
     @classmethod

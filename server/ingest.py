@@ -25,6 +25,7 @@ from server.domain.alerts import FIRING, RESOLVED, AlertEngine, AlertTransition
 from server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
 from server.domain.fleet import DeviceState, Fleet
 from server.lineproto import encode_point, point_time_ns
+from server.partition import Partition
 from server.registry import UnregisteredSender
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,16 @@ class Rejected(Exception):
 
 class Ingest:
     def __init__(
-        self, fleet: Fleet, clock: Clock, root: str = "yz", alerts: AlertEngine | None = None
+        self,
+        fleet: Fleet,
+        clock: Clock,
+        root: str = "yz",
+        alerts: AlertEngine | None = None,
+        partition: Partition | None = None,
     ) -> None:
         self.fleet = fleet
+        self.partition = partition
+        self.other_partition = 0  # messages of stations another server process handles
         self.alerts = alerts
         self.transitions: list[AlertTransition] = []  # alert transitions not yet persisted
         self.on_seen: Callable[[str, int], None] | None = None  # (station, message time): audit sealing
@@ -78,6 +86,9 @@ class Ingest:
                 raise TopicError("topic is not UTF-8")
             parsed = parse_station_topic(topic, self.root)
             kind = parsed.kind
+            if self.partition is not None and not self.partition.owns(parsed.station):
+                self.other_partition += 1
+                return False
             if kind is TopicKind.STATE:
                 self._station_state(parsed.station, payload)
             elif kind is TopicKind.CMD:

@@ -3,6 +3,7 @@
 Used by `yizhan demo` and by the integration tests: free loopback ports, own data, own logs.
 """
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -25,7 +26,10 @@ def free_port() -> int:
 
 def mosquitto_config(port: int, data_dir: Path, extra: str = "") -> str:
     """The broker settings the project relies on (see docs/mosquitto.conf for production)."""
+    # started as root, mosquitto drops to user "mosquitto", which may not write our run directory:
+    # stay the user who owns it, or persistence and the log silently fail
     return f"""\
+user {getpass.getuser()}
 listener {port} 127.0.0.1
 allow_anonymous true
 persistence true

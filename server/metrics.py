@@ -30,6 +30,11 @@ class ServerCollector:
             rejected.add_metric([reason], n)
         yield rejected
         yield CounterMetricFamily(
+            "yz_messages_other_partition",
+            "Messages of stations another server process handles (YZ_PARTITION)",
+            value=ingest.other_partition,
+        )
+        yield CounterMetricFamily(
             "yz_messages_clock_skew", "Messages whose ts was replaced", value=ingest.clock_skew
         )
         yield CounterMetricFamily(

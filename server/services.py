@@ -20,6 +20,7 @@ from server.influx import InfluxClient
 from server.ingest import Ingest
 from server.mqtt_link import MqttLink
 from server.notify import AlertStream, Deliverer
+from server.partition import Partition
 from server.pipeline import Pipeline, supervised
 from server.registry import Registry
 from server.spool import Spool
@@ -61,7 +62,8 @@ def build(settings: Settings) -> Services:
         default_tz=settings.timezone,
     )
     engine.load(alert_store.open_alerts())
-    ingest = Ingest(fleet, clock, settings.topic_root, alerts=engine)
+    partition = Partition.parse(settings.partition) if settings.partition else None
+    ingest = Ingest(fleet, clock, settings.topic_root, alerts=engine, partition=partition)
     for sender in registry.unregistered():
         ingest.unregistered[(sender.station, sender.device)] = sender
     influx = InfluxClient(
