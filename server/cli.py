@@ -50,6 +50,12 @@ def _audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from bench.ingest import run
+
+    return run(args)
+
+
 def _gateway(args: argparse.Namespace) -> int:
     print("yizhan gateway is not built yet (issue 5: station gateway)", file=sys.stderr)
     return 2
@@ -98,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         "verify",
         help="check the hash chain of sealed station-days in YZ_DATA_DIR; name the first broken record",
     ).set_defaults(func=_audit_verify)
+
+    from bench.ingest import add_arguments as bench_arguments
+
+    bench = sub.add_parser("bench", help="measure ingest, the fleet list and memory on this machine")
+    bench_arguments(bench)
+    bench.set_defaults(func=_bench)
 
     gw = sub.add_parser("gateway", help="run one station's gateway")
     gw.add_argument("--config", required=True)

@@ -68,6 +68,7 @@ class Ingest:
         self.clock = clock
         self.root = root
         self.lines: list[str] = []
+        self.message_ts: list[int] = []  # device times of the telemetry/events in `lines` (lag)
         self.accepted: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter({r: 0 for r in REJECTION_REASONS})
         self.clock_skew = 0
@@ -116,9 +117,11 @@ class Ingest:
         if self.alerts is not None:
             self.alerted(self.alerts.tick(self.clock.now_ms()))
 
-    def take_lines(self) -> list[str]:
+    def take_lines(self) -> tuple[list[str], list[int]]:
+        """The points handled so far, and the device times of the messages among them."""
         lines, self.lines = self.lines, []
-        return lines
+        times, self.message_ts = self.message_ts, []
+        return lines, times
 
     # --- message kinds -----------------------------------------------------------
 
@@ -238,6 +241,7 @@ class Ingest:
         if skewed:
             fields["clock_skew"] = True
         self.lines.append(encode_point(measurement, tags, fields, point_time_ns(ts, seq)))
+        self.message_ts.append(ts)
 
     def alerted(self, transitions: list[AlertTransition]) -> None:
         """Alert transitions: stored in the `alerts` measurement and queued for persisting."""

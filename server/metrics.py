@@ -44,6 +44,7 @@ class ServerCollector:
             "yz_points_spooled", "Points spooled while InfluxDB was down", value=pipe.points_spooled
         )
         yield CounterMetricFamily("yz_points_refused", "Points InfluxDB refused", value=pipe.points_rejected)
+        yield from pipe.lag.collect()
         yield GaugeMetricFamily("yz_spool_lines", "Points waiting in the spool", value=pipe.spool_lines)
         yield GaugeMetricFamily(
             "yz_inbox_messages", "Messages received, not yet handled", value=len(pipe._inbox)

@@ -12,6 +12,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from prometheus_client import Histogram
+
 from server.influx import InfluxClient, InfluxRejected, InfluxUnavailable
 from server.ingest import Ingest
 from server.spool import Spool
@@ -64,6 +66,12 @@ class Pipeline:
         self.points_rejected = 0
         self.spool_lines = 0
         self.flushes = 0
+        self.lag = Histogram(
+            "yz_ingest_lag_seconds",
+            "Device time to durable (in InfluxDB or the spool), sampled per flush",
+            buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300),
+            registry=None,
+        )
         self.flush_rounds = 0  # completed flushes, empty ones too: "everything handled before is durable"
         self.last_flush_s = 0.0
 
@@ -115,7 +123,7 @@ class Pipeline:
 
     async def flush(self) -> None:
         """Make everything handled so far durable, then acknowledge it."""
-        lines = self.ingest.take_lines()
+        lines, message_ts = self.ingest.take_lines()
         acks, self._acks = self._acks, []
         started = time.perf_counter()
         for i in range(0, len(lines), self.batch_lines):
@@ -128,6 +136,10 @@ class Pipeline:
         if acks:
             self._ack_in_order(acks)
         self.flush_rounds += 1
+        if message_ts:
+            now = time.time() * 1000
+            for ts in message_ts[:: max(1, len(message_ts) // 200)]:  # a sample keeps this cheap
+                self.lag.observe(max(0.0, (now - ts) / 1000))
 
     def _ack_in_order(self, acks: list[tuple[int, int, int]]) -> None:
         run: list[tuple[int, int]] = []

@@ -33,7 +33,9 @@ def test_the_station_list_has_the_contract_fields_and_filters_by_district(server
     rows = server.get("/api/v1/stations").json()
     assert {r["id"] for r in rows} == {"st-1", "st-2"}
     fields = "id name district open reported_open devices_online devices_total last_seen"
-    assert set(rows[0]) == set(fields.split())
+    extensions = "faults lat lon"  # for the console's board and map
+    assert set(rows[0]) == set(fields.split()) | set(extensions.split())
+    assert rows[0]["faults"] == 0 and rows[0]["lat"] == STATION_BODY["lat"]
     assert [r["id"] for r in server.get("/api/v1/stations", district="laoshan").json()] == ["st-2"]
 
 
