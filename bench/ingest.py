@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -97,15 +96,25 @@ class Server:
             if x.startswith(name + " ") or x.startswith(name + "{")
         )
 
-    def histogram_quantile(self, name: str, q: float) -> float:
-        """The upper bound of the bucket holding quantile q (like Prometheus' histogram_quantile, coarser)."""
-        buckets = []
+    def buckets(self, name: str) -> list[tuple[float, float]]:
+        """A histogram's cumulative buckets (upper bound, count)."""
+        out = []
         for line in httpx.get(f"{self.url}/metrics", timeout=30).text.splitlines():
             if line.startswith(name + "_bucket{"):
                 le = line.split('le="')[1].split('"')[0]
-                buckets.append((float("inf") if le == "+Inf" else float(le), float(line.split()[-1])))
-        total = buckets[-1][1] if buckets else 0
-        return next((le for le, n in buckets if n >= q * total), float("nan"))
+                out.append((float("inf") if le == "+Inf" else float(le), float(line.split()[-1])))
+        return out
+
+    def histogram_quantile(
+        self, name: str, q: float, since: list[tuple[float, float]] | None = None
+    ) -> float:
+        """The upper bound of the bucket holding quantile q (coarser than Prometheus' interpolation),
+        over what was observed after `since`."""
+        now = self.buckets(name)
+        if since:
+            now = [(le, n - n0) for (le, n), (_, n0) in zip(now, since, strict=True)]
+        total = now[-1][1] if now else 0
+        return next((le for le, n in now if n >= q * total), float("nan"))
 
     def cpu_s(self) -> float:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -189,6 +198,8 @@ def soak(
 ) -> dict[str, float]:
     total = int(minutes * 60 * rate)
     samples: list[float] = []
+    lag0 = server.buckets("yz_ingest_lag_seconds")
+    written0, t0 = server.metric("yz_points_written_total"), time.monotonic()
     loader = threading.Thread(
         target=run_load, args=("127.0.0.1", broker.port, "yz", stations, total, 2, rate, 2)
     )
@@ -196,13 +207,19 @@ def soak(
     while loader.is_alive():
         samples.append(server.rss_mb())
         time.sleep(10)
+    deadline = time.monotonic() + 600
+    while server.metric("yz_points_written_total") - written0 < total and time.monotonic() < deadline:
+        time.sleep(0.5)
     return {
         "soak_minutes": minutes,
-        "soak_rate": rate,
+        "soak_offered_rate": rate,
+        "soak_durable_rate": round(
+            (server.metric("yz_points_written_total") - written0) / (time.monotonic() - t0)
+        ),
+        "soak_p99_lag_ms": round(server.histogram_quantile("yz_ingest_lag_seconds", 0.99, lag0) * 1000),
         "soak_rss_start_mb": round(samples[1] if len(samples) > 1 else samples[0], 1),
         "soak_rss_end_mb": round(samples[-1], 1),
         "soak_rss_max_mb": round(max(samples), 1),
-        "soak_rss_median_mb": round(statistics.median(samples), 1),
     }
 
 
