@@ -1,1 +1,2 @@
-"""The station gateway (issue 5): ecosystem adapters, spool, uplink. Not built yet."""
+"""The station gateway: ecosystem adapters (Tasmota, Zigbee2MQTT, ESPHome, native), the speaker
+of record for translated devices, a disk spool, and the uplink to the central broker."""

@@ -57,8 +57,14 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _gateway(args: argparse.Namespace) -> int:
-    print("yizhan gateway is not built yet (issue 5: station gateway)", file=sys.stderr)
-    return 2
+    from gateway.config import ConfigError
+    from gateway.runtime import run
+
+    try:
+        return run(args.config)
+    except ConfigError as exc:
+        print(f"gateway: {exc}", file=sys.stderr)
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:

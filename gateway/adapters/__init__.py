@@ -1,0 +1,47 @@
+"""Adapters from device ecosystems' own MQTT formats to readings the gateway speaks for.
+
+Each adapter is pure: `subscriptions()` says what to listen to on the local broker, and
+`translate(topic, payload)` turns one local message into readings, or raises AdapterError for a
+payload it cannot read (the gateway counts and skips it).
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+ReadingKind = Literal["online", "offline", "data", "fault", "fault_cleared", "relay"]
+
+
+@dataclass(frozen=True)
+class Reading:
+    device: str
+    kind: ReadingKind
+    data: dict[str, Any] = field(default_factory=dict)  # data fields, or {"code"}, or {"relay", "on"}
+
+
+class AdapterError(ValueError):
+    """A local payload that cannot be read."""
+
+
+class Adapter(Protocol):
+    def subscriptions(self) -> list[str]: ...
+
+    def translate(self, topic: str, payload: bytes) -> list[Reading]: ...
+
+
+def parse_number(payload: bytes) -> float:
+    try:
+        value = float(payload.decode().strip())
+    except (UnicodeDecodeError, ValueError):
+        raise AdapterError(f"not a number: {payload[:40]!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise AdapterError("not a finite number")
+    return value
+
+
+def parse_on_off(payload: bytes) -> bool:
+    text = payload.decode(errors="replace").strip().upper()
+    if text in ("ON", "TRUE", "1"):
+        return True
+    if text in ("OFF", "FALSE", "0"):
+        return False
+    raise AdapterError(f"not ON/OFF: {payload[:40]!r}")
