@@ -68,7 +68,8 @@ class Gateway:
         self.uplink.max_inflight_messages_set(BATCH)
         self.uplink.on_connect = lambda *a: self._uplink_up.set()
         self.uplink.on_disconnect = lambda *a: self._uplink_up.clear()
-        self.local, self._lo_host, self._lo_port = _client(cfg.local, f"{cid}-local", clean=True)
+        # a persistent local session: what devices publish while the gateway restarts is queued for it
+        self.local, self._lo_host, self._lo_port = _client(cfg.local, f"{cid}-local", clean=False)
         self.local.on_connect = self._on_local_connect
         self.local.on_message = self._on_local_message
 
@@ -158,11 +159,12 @@ class Gateway:
             t.start()
 
     def stop(self) -> None:
+        # local first: a message is acknowledged to the local broker only once it is in the spool
+        self.local.disconnect()
+        self.local.loop_stop()
         self._stop.set()
         for t in self._threads:
             t.join(20)
-        self.local.disconnect()
-        self.local.loop_stop()
         if self._uplink_up.is_set():
             death = self.speaker.gateway_status(False, 0)
             with contextlib.suppress(RuntimeError, ValueError):
