@@ -201,11 +201,6 @@ class AlertStore:
                     (error[:500], next_at_ms, row_id),
                 )
 
-    def outbox_counts(self) -> dict[str, int]:
-        with self._lock:
-            rows = self._db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall()
-        return {"pending": 0, "delivered": 0, "failed": 0} | dict(rows)
-
     # --- crews and silences -------------------------------------------------------------
 
     def crews(self) -> dict[str, CrewSpec]:

@@ -57,10 +57,6 @@ class AlertStream:
         finally:
             self._queues.discard(q)
 
-    @property
-    def listeners(self) -> int:
-        return len(self._queues)
-
 
 MqttPublish = Callable[[str, bytes], bool]  # blocking: True once the broker has the message
 

@@ -1,7 +1,7 @@
 """A station-day's opening hours, computed from what InfluxDB holds (late data included)."""
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 from server.domain.opening import DayInput, DeviceHistory, OpeningDay, opening_day
 from server.domain.schedule import local_day_bounds
@@ -101,7 +101,3 @@ def _door_opens(before: list[Series], during: list[Series]) -> list[int]:
         prior = sorted(initial.get(device, []))
         out += rising_edges(sorted(samples), prior[-1][1] if prior else False)
     return sorted(out)
-
-
-def days_between(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days)]

@@ -234,12 +234,6 @@ class AlertEngine:
             out += self._battery_input(dev, at_ms, by_level=battery < limits["battery_min_pct"])
         return out
 
-    def forget_station(self, station: str) -> None:
-        """Conditions of a station whose registration changed are judged afresh (alerts stay open)."""
-        for key in [k for k, c in self._conditions.items() if k[0] == station and c.alert_id is None]:
-            del self._conditions[key]
-            self._waiting.discard(key)
-
     # --- time -----------------------------------------------------------------------
 
     def tick(self, now_ms: int) -> list[AlertTransition]:
