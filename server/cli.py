@@ -56,6 +56,31 @@ def _bench(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _mqtt_auth(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from server.alert_store import AlertStore
+    from server.config import Settings
+    from server.mqtt_auth import generate
+    from server.registry import Registry
+
+    settings = Settings()
+    registry = Registry(settings.data_dir / "registry.sqlite")
+    stations = list(registry.stations())
+    registry.close()
+    alerts = AlertStore(settings.data_dir / "alerts.sqlite")
+    crews = {cid: c.districts for cid, c in alerts.crews().items() if c.role == "crew"}
+    alerts.close()
+    try:
+        creds = generate(Path(args.out), settings.data_dir, stations, crews, settings.topic_root, args.rotate)
+    except ValueError as exc:
+        print(f"mqtt-auth: {exc}", file=sys.stderr)
+        return 2
+    print(f"mqtt-auth: {len(creds)} users ({len(stations)} stations, {len(crews)} crews, the server)")
+    print(f"  {args.out}: mosquitto.passwd, mosquitto.acl, credentials.csv (clear passwords: keep safe)")
+    return 0
+
+
 def _gateway(args: argparse.Namespace) -> int:
     from gateway.config import ConfigError
     from gateway.runtime import run
@@ -110,6 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         "verify",
         help="check the hash chain of sealed station-days in YZ_DATA_DIR; name the first broken record",
     ).set_defaults(func=_audit_verify)
+
+    auth = sub.add_parser("mqtt-auth", help="broker users and topic ACLs for mosquitto, from the registry")
+    auth.add_argument(
+        "--out", required=True, help="where to write mosquitto.passwd, mosquitto.acl, credentials.csv"
+    )
+    auth.add_argument("--rotate", default=None, metavar="STATION", help="give this station a new password")
+    auth.set_defaults(func=_mqtt_auth)
 
     from bench.ingest import add_arguments as bench_arguments
 

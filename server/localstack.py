@@ -24,14 +24,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def mosquitto_config(port: int, data_dir: Path, extra: str = "") -> str:
+def mosquitto_config(port: int, data_dir: Path, extra: str = "", anonymous: bool = True) -> str:
     """The broker settings the project relies on (see docs/mosquitto.conf for production)."""
     # started as root, mosquitto drops to user "mosquitto", which may not write our run directory:
     # stay the user who owns it, or persistence and the log silently fail
     return f"""\
 user {getpass.getuser()}
 listener {port} 127.0.0.1
-allow_anonymous true
+allow_anonymous {"true" if anonymous else "false"}
 persistence true
 persistence_location {data_dir}/
 autosave_interval 1
@@ -132,6 +132,7 @@ class Broker:
     run_dir: Path
     port: int = 0
     extra_config: str = ""
+    anonymous: bool = True
     process: ManagedProcess | None = field(default=None, init=False)
 
     @property
@@ -143,7 +144,7 @@ class Broker:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         conf = self.run_dir / "mosquitto.conf"
-        conf.write_text(mosquitto_config(self.port, self.run_dir, self.extra_config))
+        conf.write_text(mosquitto_config(self.port, self.run_dir, self.extra_config, self.anonymous))
         self.process = ManagedProcess("mosquitto", [binary, "-c", str(conf)], self.run_dir / "stdout.log")
         self.process.start()
         _wait_port(self.port, self.process, 15)
