@@ -16,6 +16,7 @@ from server.domain.routing import CrewSpec, SilenceSpec
 from server.timefmt import iso_ms
 
 CrewId = Annotated[str, Path(pattern=ID_PATTERN, description="crew id")]
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # SQLite integers
 
 
 class AlertAction(BaseModel):
@@ -66,7 +67,7 @@ def build_alerts_router(alerting: Alerting, default_tz: Any) -> APIRouter:
                 yield ServerSentEvent(event="alert", data=event, id=str(event["alert"]["id"]))
 
     @api.get("/api/v1/alerts/{alert_id}")
-    async def get_alert(alert_id: int) -> dict[str, Any]:
+    async def get_alert(alert_id: RowId) -> dict[str, Any]:
         alert = await asyncio.to_thread(store.alert, alert_id)
         if alert is None:
             raise HTTPException(404, f"alert {alert_id} does not exist")
@@ -93,12 +94,12 @@ def build_alerts_router(alerting: Alerting, default_tz: Any) -> APIRouter:
         return alert_json(alert)
 
     @api.post("/api/v1/alerts/{alert_id}/ack")
-    async def acknowledge(alert_id: int, body: AlertAction) -> dict[str, Any]:
+    async def acknowledge(alert_id: RowId, body: AlertAction) -> dict[str, Any]:
         """Acknowledge: reminders and escalation stop; the alert stays open until resolved."""
         return await act(alert_id, "ack", body)
 
     @api.post("/api/v1/alerts/{alert_id}/resolve")
-    async def resolve(alert_id: int, body: AlertAction) -> dict[str, Any]:
+    async def resolve(alert_id: RowId, body: AlertAction) -> dict[str, Any]:
         """Resolve by hand; if the condition still holds, no new alert until it clears and returns."""
         return await act(alert_id, "resolve", body)
 
@@ -127,7 +128,7 @@ def build_alerts_router(alerting: Alerting, default_tz: Any) -> APIRouter:
         (alerts are still raised and listed)."""
         try:
             ends_ms = parse_end(spec.ends_at, default_tz)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise HTTPException(422, f"ends_at: {spec.ends_at!r} is not an ISO-8601 datetime") from None
         if ends_ms <= alerting.clock.now_ms():
             raise HTTPException(422, "ends_at must be in the future")
@@ -139,7 +140,7 @@ def build_alerts_router(alerting: Alerting, default_tz: Any) -> APIRouter:
         return [silence_json(s) for s in alerting.silences if not active or s.starts_ms <= now < s.ends_ms]
 
     @api.delete("/api/v1/silences/{silence_id}", tags=["silences"])
-    async def end_silence(silence_id: int) -> dict[str, Any]:
+    async def end_silence(silence_id: RowId) -> dict[str, Any]:
         if not await alerting.end_silence(silence_id):
             raise HTTPException(404, f"silence {silence_id} does not exist")
         return next(silence_json(s) for s in alerting.silences if s.id == silence_id)

@@ -20,7 +20,7 @@ from server.domain.station import StationSpec
 from server.influx import InfluxRejected, InfluxUnavailable
 from server.metrics import render
 from server.services import Services
-from server.timefmt import iso_ms
+from server.timefmt import iso_ms, parse_when
 from server.usage import station_usage
 
 CONSOLE = PathLib(__file__).resolve().parent / "console"
@@ -57,14 +57,6 @@ def station_detail(live: StationLive) -> dict[str, Any]:
         for d in live.devices.values()
     ]
     return body
-
-
-def parse_when(value: str, field: str, tz: Any) -> datetime:
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        raise HTTPException(422, f"{field}: {value!r} is not an ISO-8601 date or datetime") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=tz)
 
 
 def build_router(services: Services) -> APIRouter:

@@ -17,6 +17,7 @@ from server.domain.station import StationSpec
 from server.influx import InfluxRejected, InfluxUnavailable
 from server.opening import station_day
 from server.services import Services
+from server.timefmt import parse_when
 
 StationId = Annotated[str, Path(pattern=ID_PATTERN, description="station id")]
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -28,11 +29,7 @@ def build_audit_router(services: Services) -> APIRouter:
     fleet, audit, settings = services.fleet, services.audit, services.settings
 
     def parse_day(value: str, field: str, tz: Any) -> date:
-        try:
-            dt = datetime.fromisoformat(value)
-        except ValueError:
-            raise HTTPException(422, f"{field}: {value!r} is not an ISO-8601 date or datetime") from None
-        return (dt.astimezone(tz) if dt.tzinfo else dt).date()
+        return parse_when(value, field, tz).astimezone(tz).date()
 
     @api.get("/api/v1/stations/{station_id}/opening")
     async def opening(

@@ -1,9 +1,22 @@
-"""Times as the API shows them: ISO-8601 UTC with milliseconds."""
+"""Times at the API's edge: ISO-8601 in (a naive one is in the station's zone), ISO-8601 UTC out."""
 
 from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import HTTPException
 
 
 def iso_ms(ms: int | None) -> str | None:
     if ms is None:
         return None
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_when(value: str, field: str, tz: Any) -> datetime:
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"{field}: {value!r} is not an ISO-8601 date or datetime") from None
+    if not 1970 <= dt.year <= 2200:
+        raise HTTPException(422, f"{field}: {value!r} is outside the years 1970–2200")
+    return dt if dt.tzinfo else dt.replace(tzinfo=tz)
