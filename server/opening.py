@@ -6,8 +6,8 @@ from datetime import date
 from server.domain.opening import DayInput, DeviceHistory, OpeningDay, opening_day
 from server.domain.schedule import local_day_bounds
 from server.domain.station import StationSpec
-from server.domain.usage import rising_edges
-from server.influx import InfluxClient, Series, quote_tag
+from server.influx import InfluxClient, quote_tag
+from server.usage import door_opens
 
 DEVICE_MEASUREMENTS = '"door_sensor","water_dispenser","power_strip","smart_speaker","other","events"'
 CLAIM_LOOKBACK_MS = 31 * 86_400_000
@@ -81,23 +81,8 @@ async def station_day(
             schedule=spec.weekly_schedule(),
             claims=sorted(claims),
             devices=devices,
-            door_opens=_door_opens(first[4] + first[5], first[6] + first[7]),
+            door_opens=door_opens(first[4] + first[5], first[6] + first[7]),
             clock_skew=sum(int(s.values[0][1]) for s in first[8] if s.values),
             now_ms=now_ms,
         )
     )
-
-
-def _door_opens(before: list[Series], during: list[Series]) -> list[int]:
-    """Times of false→true door changes, per door, fed by telemetry and events alike."""
-    by_device: dict[str, list[tuple[int, bool]]] = defaultdict(list)
-    initial: dict[str, list[tuple[int, bool]]] = defaultdict(list)
-    for s in during:
-        by_device[s.tags.get("device", "")] += [(int(r[0]), bool(r[1])) for r in s.values if r[1] is not None]
-    for s in before:
-        initial[s.tags.get("device", "")] += [(int(r[0]), bool(r[1])) for r in s.values if r[1] is not None]
-    out: list[int] = []
-    for device, samples in by_device.items():
-        prior = sorted(initial.get(device, []))
-        out += rising_edges(sorted(samples), prior[-1][1] if prior else False)
-    return sorted(out)

@@ -74,16 +74,13 @@ def build(settings: Settings) -> Services:
         password=settings.influx_password,
     )
     spool = Spool(settings.data_dir / "spool.sqlite")
-    pipeline_ref: list[Pipeline] = []
-    mqtt = MqttLink(settings, lambda *m: pipeline_ref[0].submit(*m))
-    alerting_ref: list[Alerting] = []
+    # the MQTT link and the pipeline, the deliverer and the alerting service need each other:
+    # the lambdas look them up when called, after both exist
+    mqtt = MqttLink(settings, lambda *m: pipeline.submit(*m))
     deliverer = Deliverer(
-        alert_store,
-        mqtt.publish_confirmed,
-        lambda crew_id: (c := alerting_ref[0].crews.get(crew_id)) and c.secret,
+        alert_store, mqtt.publish_confirmed, lambda crew_id: (c := alerting.crews.get(crew_id)) and c.secret
     )
     alerting = Alerting(engine, alert_store, ingest, clock, settings.topic_root, AlertStream(), deliverer)
-    alerting_ref.append(alerting)
     pipeline = Pipeline(
         ingest,
         influx,
@@ -93,7 +90,6 @@ def build(settings: Settings) -> Services:
         flush_interval_s=settings.flush_interval_ms / 1000,
         before_ack=alerting.persist,
     )
-    pipeline_ref.append(pipeline)
     audit = AuditSealer(
         AuditStore(settings.data_dir / "audit.sqlite"),
         fleet,

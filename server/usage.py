@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from server.domain.usage import count_heating_sessions, count_rising_edges, counter_increase
+from server.domain.usage import count_heating_sessions, counter_increase, rising_edges
 from server.influx import InfluxClient, Series, quote_tag
 
 LOOKBACK = timedelta(days=31)  # how far back the value before a range is looked for
@@ -54,23 +54,25 @@ async def station_usage(influx: InfluxClient, station: str, start: datetime, end
         f'SELECT count("seq") FROM "events" WHERE {st} AND "event" = \'interaction\' AND {rng}',
     ]
     r = await influx.query(";".join(statements))
-    door_tel, door_ev_rows, door_tel_last, door_ev_last = (_by_device(x) for x in r[0:4])
-    visits = 0
-    for device in set(door_tel) | set(door_ev_rows):
-        samples = sorted(
-            (row for row in door_tel.get(device, []) + door_ev_rows.get(device, []) if row[1] is not None),
-            key=lambda row: row[0],
-        )
-        prior = sorted(door_tel_last.get(device, []) + door_ev_last.get(device, []), key=lambda row: row[0])
-        initial = prior[-1][1] if prior else False
-        visits += count_rising_edges((row[1] for row in samples), initial)
     return Usage(
-        visits=visits,
+        visits=len(door_opens(r[2] + r[3], r[0] + r[1])),
         water_l=round(_increase(r[4], r[5]), 6),
         energy_kwh=round(_increase(r[6], r[7]), 6),
         heating_sessions=_heating(r[8], r[9]),
         speaker_interactions=int(r[10][0].values[0][1]) if r[10] else 0,
     )
+
+
+def door_opens(before: list[Series], during: list[Series]) -> list[int]:
+    """Times of false→true door changes, per door, fed by telemetry and events alike (the same
+    change seen twice counts once); `before` holds each door's last state before the range."""
+    samples, prior = _by_device(during), _by_device(before)
+    out: list[int] = []
+    for device, rows in samples.items():
+        seen = sorted((row for row in rows if row[1] is not None), key=lambda row: row[0])
+        last = sorted(prior.get(device, []), key=lambda row: row[0])
+        out += rising_edges(((int(t), bool(v)) for t, v in seen), last[-1][1] if last else False)
+    return sorted(out)
 
 
 def _increase(values: list[Series], baselines: list[Series]) -> float:

@@ -150,6 +150,18 @@ class ServerProc:
     def log(self) -> str:
         return (self.data_dir / "server.log").read_text(errors="replace")
 
+    def run_sim(self, *args: str, timeout_s: float = 600) -> None:
+        """`yizhan sim` as fast as the broker takes it, registering its stations with this server."""
+        sim = subprocess.run(
+            [sys.executable, "-m", "server.cli", "sim", "--speed", "0", "--api", self.url, *args],
+            env=self.env(),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
+        assert sim.returncode == 0, sim.stdout + sim.stderr
+
     def topic(self, station: str, device: str | None, kind: str) -> str:
         return (
             f"{self.root}/stations/{station}/{device}/{kind}"

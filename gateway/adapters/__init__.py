@@ -8,6 +8,8 @@ payload it cannot read (the gateway counts and skips it).
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+import orjson
+
 ReadingKind = Literal["online", "offline", "data", "fault", "fault_cleared", "relay"]
 
 
@@ -26,6 +28,17 @@ class Adapter(Protocol):
     def subscriptions(self) -> list[str]: ...
 
     def translate(self, topic: str, payload: bytes) -> list[Reading]: ...
+
+
+def parse_object(payload: bytes) -> dict[str, Any]:
+    """A JSON object payload."""
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        raise AdapterError(f"not JSON: {payload[:40]!r}") from None
+    if not isinstance(body, dict):
+        raise AdapterError("not a JSON object")
+    return body
 
 
 def parse_number(payload: bytes) -> float:

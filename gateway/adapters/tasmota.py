@@ -5,9 +5,7 @@ Topics follow the device's FullTopic (default `%prefix%/%topic%/`), prefixes `te
 
 from typing import Any
 
-import orjson
-
-from gateway.adapters import AdapterError, Reading
+from gateway.adapters import AdapterError, Reading, parse_object
 from gateway.config import DeviceConfig
 
 # MARGINS keys → protocol fault codes
@@ -38,19 +36,19 @@ class TasmotaAdapter:
                 raise AdapterError(f"LWT is {text[:20]!r}, not Online/Offline")
             return [Reading(d, "online" if text == "Online" else "offline")]
         if topic == self._topic("tele", "SENSOR"):
-            energy = _json(payload).get("ENERGY")
+            energy = parse_object(payload).get("ENERGY")
             if energy is None:
                 return []
             if not isinstance(energy, dict):
                 raise AdapterError("ENERGY is not an object")
             return [Reading(d, "data", _energy(energy))]
         if topic in (self._topic("tele", "STATE"), self._topic("stat", "RESULT")):
-            return [Reading(d, "relay", {"relay": n, "on": on}) for n, on in _relays(_json(payload))]
+            return [Reading(d, "relay", {"relay": n, "on": on}) for n, on in _relays(parse_object(payload))]
         if topic == self._topic("stat", "WARNING"):
-            body = _json(payload)
+            body = parse_object(payload)
             return [Reading(d, "fault", {"code": "overcurrent"})] if "MaxPowerReached" in body else []
         if topic == self._topic("tele", "MARGINS"):
-            margins = _json(payload).get("MARGINS", {})
+            margins = parse_object(payload).get("MARGINS", {})
             if not isinstance(margins, dict):
                 raise AdapterError("MARGINS is not an object")
             out = []
@@ -61,16 +59,6 @@ class TasmotaAdapter:
                     )
             return out
         return []
-
-
-def _json(payload: bytes) -> dict[str, Any]:
-    try:
-        body = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        raise AdapterError(f"not JSON: {payload[:40]!r}") from None
-    if not isinstance(body, dict):
-        raise AdapterError("not a JSON object")
-    return body
 
 
 def _numbers(value: Any, key: str) -> list[float]:

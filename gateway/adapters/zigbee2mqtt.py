@@ -6,9 +6,7 @@
 
 from typing import Any
 
-import orjson
-
-from gateway.adapters import AdapterError, Reading
+from gateway.adapters import AdapterError, Reading, parse_object
 from gateway.config import DeviceConfig
 
 
@@ -25,14 +23,14 @@ class Zigbee2MqttAdapter:
         if topic == f"{self._state}/availability":
             state = payload.decode(errors="replace").strip()
             if state.startswith("{"):
-                body = _json(payload)
+                body = parse_object(payload)
                 state = body.get("state") if isinstance(body.get("state"), str) else ""
             if state not in ("online", "offline"):
                 raise AdapterError(f"availability is {state[:20]!r}")
             return [Reading(d, state)]
         if topic != self._state:
             return []
-        body = _json(payload)
+        body = parse_object(payload)
         data: dict[str, Any] = {}
         contact = body.get("contact")
         if isinstance(contact, bool):
@@ -57,13 +55,3 @@ class Zigbee2MqttAdapter:
         elif body.get("tamper") is False:
             out.append(Reading(d, "fault_cleared", {"code": "tamper"}))
         return out
-
-
-def _json(payload: bytes) -> dict[str, Any]:
-    try:
-        body = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        raise AdapterError(f"not JSON: {payload[:40]!r}") from None
-    if not isinstance(body, dict):
-        raise AdapterError("not a JSON object")
-    return body

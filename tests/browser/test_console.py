@@ -3,8 +3,6 @@ simulated stations. Screenshots go to test-artifacts/ (or YZ_TEST_ARTIFACTS)."""
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -43,32 +41,7 @@ def fleet(broker: Broker, influx: Influx, tmp_path_factory: pytest.TempPathFacto
     tmp = tmp_path_factory.mktemp("console")
     server = shared_server(broker, influx, tmp, "console")
     start = (datetime.now() - timedelta(hours=2)).astimezone().isoformat(timespec="seconds")
-    sim = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "sim",
-            "--stations",
-            "8",
-            "--seed",
-            "5",
-            "--speed",
-            "0",
-            "--start",
-            start,
-            "--duration",
-            "2h",
-            "--api",
-            server.url,
-        ],
-        env=server.env(),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert sim.returncode == 0, sim.stdout + sim.stderr
+    server.run_sim("--stations", "8", "--seed", "5", "--start", start, "--duration", "2h")
     yield server
     server.stop()
 

@@ -2,8 +2,6 @@
 simulator's ground-truth ledger."""
 
 import json
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
@@ -30,39 +28,22 @@ def run(broker, influx, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     server = shared_server(broker, influx, tmp, "e2e", YZ_CLOCK="event")
     ledger_path = tmp / "ledger.jsonl"
-    env = server.env()
-    sim = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "sim",
-            "--stations",
-            str(STATIONS),
-            "--seed",
-            "11",
-            "--speed",
-            "0",
-            "--start",
-            START,
-            "--duration",
-            f"{DAYS}d",
-            "--interval",
-            "300",
-            "--duplicates",
-            "0.03",
-            "--api",
-            server.url,
-            "--ledger",
-            str(ledger_path),
-        ],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    server.run_sim(
+        "--stations",
+        str(STATIONS),
+        "--seed",
+        "11",
+        "--start",
+        START,
+        "--duration",
+        f"{DAYS}d",
+        "--interval",
+        "300",
+        "--duplicates",
+        "0.03",
+        "--ledger",
+        str(ledger_path),
     )
-    assert sim.returncode == 0, sim.stdout + sim.stderr
     ledger = read_ledger(ledger_path)
     summary = next(r for r in ledger if r["kind"] == "summary")
 

@@ -22,42 +22,13 @@ FIXTURES = REPO / "tests" / "fixtures" / "gateway"
 OUTAGE_S = 20
 
 
-def devices(root: str) -> list[dict]:
-    return [
-        {"id": "power", "type": "power_strip", "source": "tasmota", "topic": "tasmota_A1B2C3"},
-        {"id": "door", "type": "door_sensor", "source": "zigbee2mqtt", "name": "door_main"},
-        {
-            "id": "water",
-            "type": "water_dispenser",
-            "source": "esphome",
-            "node": "boiler-st1",
-            "map": {
-                "water_temp_c": "water_temperature",
-                "heater_on": "heater",
-                "tank_level_pct": "tank_level",
-            },
-        },
-        {"id": "water", "type": "water_dispenser", "source": "zigbee2mqtt", "name": "leak_kitchen"},
-        {"id": "speaker", "type": "smart_speaker", "source": "native"},
-    ]
-
-
 class GatewayProc:
     def __init__(self, tmp: Path, local: Broker, central: Broker, root: str) -> None:
         self.config = tmp / "gateway.yaml"
-        self.config.write_text(
-            yaml.safe_dump(
-                {
-                    "station": "st-001",
-                    "root": root,
-                    "local": {"url": local.url},
-                    "uplink": {"url": central.url},
-                    "spool": {"path": str(tmp / "spool.db")},
-                    "state": {"device": "power", "relay": 4},
-                    "devices": devices(root),
-                }
-            )
-        )
+        station = yaml.safe_load((FIXTURES / "station.yaml").read_text())
+        station.update(root=root, local={"url": local.url}, uplink={"url": central.url})
+        station["spool"] = {"path": str(tmp / "spool.db")}
+        self.config.write_text(yaml.safe_dump(station))
         self.log = tmp / "gateway.log"
         self.proc: subprocess.Popen | None = None
 

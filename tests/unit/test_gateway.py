@@ -14,30 +14,8 @@ from gateway.config import GatewayConfig
 from gateway.speaker import Speaker
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gateway"
-CONFIG = GatewayConfig.model_validate(
-    {
-        "station": "st-001",
-        "uplink": {"url": "mqtt://central:1883"},
-        "state": {"device": "power", "relay": 4},
-        "devices": [
-            {"id": "power", "type": "power_strip", "source": "tasmota", "topic": "tasmota_A1B2C3"},
-            {"id": "door", "type": "door_sensor", "source": "zigbee2mqtt", "name": "door_main"},
-            {
-                "id": "water",
-                "type": "water_dispenser",
-                "source": "esphome",
-                "node": "boiler-st1",
-                "map": {
-                    "water_temp_c": "water_temperature",
-                    "heater_on": "heater",
-                    "tank_level_pct": "tank_level",
-                },
-            },
-            {"id": "water", "type": "water_dispenser", "source": "zigbee2mqtt", "name": "leak_kitchen"},
-            {"id": "speaker", "type": "smart_speaker", "source": "native"},
-        ],
-    }
-)
+STATION = yaml.safe_load((FIXTURES / "station.yaml").read_text())
+CONFIG = GatewayConfig.model_validate(dict(STATION, uplink={"url": "mqtt://central:1883"}))
 
 
 def fixture(name: str) -> list[tuple[str, bytes]]:
