@@ -78,6 +78,15 @@ def local(tmp_path: Path) -> Iterator[Broker]:
     b.stop()
 
 
+@pytest.fixture
+def gateways() -> Iterator[list[GatewayProc]]:
+    """Gateways a test started; all stopped afterwards, whatever happened."""
+    started: list[GatewayProc] = []
+    yield started
+    for gw in started:
+        gw.stop()
+
+
 def replay(device: Publisher, name: str) -> None:
     for m in yaml.safe_load((FIXTURES / name).read_text()):
         retained = m["topic"].endswith(("/LWT", "/availability", "/status"))
@@ -85,11 +94,12 @@ def replay(device: Publisher, name: str) -> None:
 
 
 def test_ecosystem_payloads_come_out_as_the_protocol_on_the_central_broker(
-    tmp_path: Path, local: Broker, broker: Broker
+    tmp_path: Path, local: Broker, broker: Broker, gateways: list[GatewayProc]
 ) -> None:
     root = "yzgwa"
     watch = Watcher(broker, root)
     gw = GatewayProc(tmp_path, local, broker, root).start()
+    gateways.append(gw)
     device = Publisher(local)
     try:
         wait_for(lambda: watch.json("/gateway/status"), what="the gateway's birth")
@@ -125,12 +135,11 @@ def test_ecosystem_payloads_come_out_as_the_protocol_on_the_central_broker(
         assert gw.alive() and "skipped tele/tasmota_A1B2C3/SENSOR" in gw.log.read_text()
     finally:
         device.close()
-        gw.stop()
         watch.close()
 
 
 def test_an_uplink_outage_with_a_gateway_restart_loses_and_doubles_nothing(
-    tmp_path: Path, local: Broker, make_server: Callable[..., ServerProc]
+    tmp_path: Path, local: Broker, make_server: Callable[..., ServerProc], gateways: list[GatewayProc]
 ) -> None:
     central = Broker(tmp_path / "central-mosquitto").start()
     try:
@@ -140,6 +149,7 @@ def test_an_uplink_outage_with_a_gateway_restart_loses_and_doubles_nothing(
         body = dict(STATION_BODY, devices=[*STATION_BODY["devices"], {"id": "gateway", "type": "gateway"}])
         server.put_station("st-001", body)
         gw = GatewayProc(tmp_path, local, central, server.root).start()
+        gateways.append(gw)
         # readings count from when the gateway listens (its local session keeps them from then on)
         wait_for(lambda: "local broker connected" in gw.log.read_text(), 20, what="the gateway listening")
         wait_for(
@@ -192,6 +202,5 @@ def test_an_uplink_outage_with_a_gateway_restart_loses_and_doubles_nothing(
         for seqs in by_boot.values():
             assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
         device.close()
-        gw.stop()
     finally:
         central.stop()
