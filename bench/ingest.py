@@ -70,6 +70,7 @@ class Server:
             YZ_DATA_DIR=str(data_dir),
             YZ_HTTP_PORT=str(self.port),
             YZ_MQTT_CLIENT_ID=f"bench-{self.port}",
+            YZ_STATION_MAX_RATE="0",  # the load generator's stations send far above a real one's rate
         )
         log = (data_dir / "server.log").open("wb")
         self.proc = subprocess.Popen(

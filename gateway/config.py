@@ -24,6 +24,9 @@ class SpoolConfig(BaseModel):
     path: Path = Path("./spool.db")
     max_mb: float = Field(512, gt=0)
     max_age_days: float = Field(14, gt=0)
+    # messages/s sent from the spool: a backlog replayed after an outage must stay under the
+    # server's per-station budget (YZ_STATION_MAX_RATE, 50/s by default) or it would be refused
+    send_rate: float = Field(40, gt=0)
 
 
 class StateSource(BaseModel):

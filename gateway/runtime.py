@@ -121,6 +121,7 @@ class Gateway:
             if not batch:
                 self._stop.wait(0.2)
                 continue
+            started = time.monotonic()
             infos = [self.uplink.publish(t, p, qos=1, retain=r) for _, t, p, r in batch]
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and not all(_published(i) for i in infos):
@@ -135,6 +136,8 @@ class Gateway:
             if done:
                 self.spool.remove_through(done)  # a prefix: order is kept
                 self.counts["sent"] += sum(1 for row in batch if row[0] <= done)
+            # pace: the server refuses a station that sends faster than its budget
+            self._stop.wait(max(0.0, started + len(batch) / self.cfg.spool.send_rate - time.monotonic()))
 
     def _tick(self) -> None:
         while not self._stop.wait(1.0):

@@ -83,12 +83,18 @@ class AlertStore:
         district: str | None = None,
         station: str | None = None,
         limit: int = 500,
+        districts: frozenset[str] | None = None,
     ) -> list[Alert]:
-        where, args = [], []
+        """Newest first; `districts` limits to those (a crew's view)."""
+        where: list[str] = []
+        args: list[Any] = []
         for column, value in (("state", state), ("district", district), ("station", station)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
+        if districts is not None:
+            where.append(f"district IN ({', '.join('?' * len(districts))})")
+            args.extend(sorted(districts))
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         return self._alerts(f"{clause} ORDER BY id DESC LIMIT ?", (*args, limit))
 

@@ -4,14 +4,16 @@ import asyncio
 from collections.abc import AsyncIterable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from protocol.ids import ID_PATTERN
 from server.alert_store import alert_json
 from server.alerting import Alerting, parse_end, silence_json
-from server.domain.alerts import AlertError
+from server.auth import principal_of
+from server.domain.access import Principal
+from server.domain.alerts import Alert, AlertError
 from server.domain.routing import CrewSpec, SilenceSpec
 from server.timefmt import iso_ms
 
@@ -40,37 +42,54 @@ def build_alerts_router(alerting: Alerting, default_tz: Any) -> APIRouter:
 
     @api.get("/api/v1/alerts")
     async def list_alerts(
+        request: Request,
         state: Literal["firing", "acknowledged", "resolved", "open"] | None = None,
         district: str | None = None,
         station: str | None = None,
         limit: Annotated[int, Query(ge=1, le=10000)] = 500,
     ) -> list[dict[str, Any]]:
-        """Alerts, newest first; `state=open` means firing or acknowledged."""
+        """Alerts, newest first; `state=open` means firing or acknowledged. A crew sees its
+        districts' alerts only."""
+        who = principal_of(request)
+        districts = who.districts if who is not None and who.role == "crew" else None
+        if district is not None and districts is not None and district not in districts:
+            raise HTTPException(403, f"district {district!r} is not one of your districts")
         if state == "open":
             found = [
                 a
                 for a in sorted(alerting.engine.open.values(), key=lambda a: -a.id)
-                if (district is None or a.district == district) and (station is None or a.station == station)
+                if (district is None or a.district == district)
+                and (station is None or a.station == station)
+                and (districts is None or a.district in districts)
             ][:limit]
         else:
-            found = await asyncio.to_thread(store.alerts, state, district, station, limit)
+            found = await asyncio.to_thread(store.alerts, state, district, station, limit, districts)
         return [alert_json(a) for a in found]
 
     @api.get("/api/v1/alerts/stream", response_class=EventSourceResponse)
-    async def alert_stream() -> AsyncIterable[ServerSentEvent]:
+    async def alert_stream(request: Request) -> AsyncIterable[ServerSentEvent]:
         """Server-sent events: one `alert` event per transition (firing, acknowledged, resolved,
-        reminder, escalated), as JSON."""
+        reminder, escalated), as JSON. A crew gets its districts' alerts only."""
+        who = principal_of(request)
         async with alerting.stream.subscribe() as queue:
             yield ServerSentEvent(comment="yizhan alert stream")
             while True:
                 event = await queue.get()
+                if who is not None and not who.sees_district(event["alert"]["district"]):
+                    continue
                 yield ServerSentEvent(event="alert", data=event, id=str(event["alert"]["id"]))
 
-    @api.get("/api/v1/alerts/{alert_id}")
-    async def get_alert(alert_id: RowId) -> dict[str, Any]:
+    async def visible_alert(alert_id: int, who: Principal | None) -> Alert:
         alert = await asyncio.to_thread(store.alert, alert_id)
         if alert is None:
             raise HTTPException(404, f"alert {alert_id} does not exist")
+        if who is not None and not who.sees_district(alert.district):
+            raise HTTPException(403, f"alert {alert_id} is in district {alert.district!r}, not one of yours")
+        return alert
+
+    @api.get("/api/v1/alerts/{alert_id}")
+    async def get_alert(alert_id: RowId, request: Request) -> dict[str, Any]:
+        alert = await visible_alert(alert_id, principal_of(request))
         body = alert_json(alert)
         history = await asyncio.to_thread(store.history, alert_id)
         body["history"] = [dict(h, at=iso_ms(h.pop("at_ms"))) for h in history]
@@ -81,27 +100,29 @@ def build_alerts_router(alerting: Alerting, default_tz: Any) -> APIRouter:
         ]
         return body
 
-    async def act(alert_id: int, action: str, body: AlertAction) -> dict[str, Any]:
-        if await asyncio.to_thread(store.alert, alert_id) is None:
-            raise HTTPException(404, f"alert {alert_id} does not exist")
+    async def act(alert_id: int, action: str, body: AlertAction, request: Request) -> dict[str, Any]:
+        who = principal_of(request)
+        await visible_alert(alert_id, who)
+        # with tokens, the history names the user; the body's `by` cannot speak for someone else
+        by = body.by if who is None or who.name == body.by else f"{who.name} (as {body.by})"
         try:
             if action == "ack":
-                alert = await alerting.acknowledge(alert_id, body.by, body.note)
+                alert = await alerting.acknowledge(alert_id, by, body.note)
             else:
-                alert = await alerting.resolve(alert_id, body.by, body.note)
+                alert = await alerting.resolve(alert_id, by, body.note)
         except AlertError as exc:
             raise HTTPException(409, str(exc)) from None
         return alert_json(alert)
 
     @api.post("/api/v1/alerts/{alert_id}/ack")
-    async def acknowledge(alert_id: RowId, body: AlertAction) -> dict[str, Any]:
+    async def acknowledge(alert_id: RowId, body: AlertAction, request: Request) -> dict[str, Any]:
         """Acknowledge: reminders and escalation stop; the alert stays open until resolved."""
-        return await act(alert_id, "ack", body)
+        return await act(alert_id, "ack", body, request)
 
     @api.post("/api/v1/alerts/{alert_id}/resolve")
-    async def resolve(alert_id: RowId, body: AlertAction) -> dict[str, Any]:
+    async def resolve(alert_id: RowId, body: AlertAction, request: Request) -> dict[str, Any]:
         """Resolve by hand; if the condition still holds, no new alert until it clears and returns."""
-        return await act(alert_id, "resolve", body)
+        return await act(alert_id, "resolve", body, request)
 
     @api.put("/api/v1/crews/{crew_id}", tags=["crews"])
     async def put_crew(crew_id: CrewId, crew: CrewSpec, response: Response) -> dict[str, Any]:

@@ -6,13 +6,15 @@ from pathlib import Path as PathLib
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import FileResponse, ORJSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from protocol.ids import ID_PATTERN
 from server.alerts_api import build_alerts_router
 from server.audit_api import build_audit_router
+from server.auth import check_routes, make_authorizer, principal_of, route_roles
+from server.body_limit import BodyLimit, refusal_counter
 from server.domain.finder import nearby, services_now
 from server.domain.fleet import StationLive
 from server.domain.schedule import local_day_bounds
@@ -149,6 +151,21 @@ def build_router(services: Services) -> APIRouter:
             for n in nearby(list(fleet.stations.values()), lat, lon, limit)
         ]
 
+    @api.get("/api/v1/whoami", tags=["users"])
+    async def whoami(request: Request) -> dict[str, Any]:
+        """The caller's user name, role and districts (the console shows them)."""
+        who = principal_of(request)
+        if who is None:
+            return {"name": None, "role": None, "districts": [], "auth": False}
+        return {"name": who.name, "role": who.role, "districts": sorted(who.districts), "auth": True}
+
+    @api.get("/api/v1/users", tags=["users"])
+    async def list_users() -> list[dict[str, Any]]:
+        """API users (tokens are never shown; `yizhan users` manages them)."""
+        return [
+            {"name": u.name, "role": u.role, "districts": sorted(u.districts)} for u in services.users.users()
+        ]
+
     @api.get("/api/v1/unregistered", tags=["stations"])
     async def unregistered() -> list[dict[str, Any]]:
         return [
@@ -167,7 +184,15 @@ def build_router(services: Services) -> APIRouter:
 
 
 def create_app(services: Services, lifespan: Any = None) -> FastAPI:
-    app = FastAPI(title="yizhan", version="0.1.0", lifespan=lifespan)
+    settings = services.settings
+    authorize = make_authorizer(services.users, settings.auth, settings.metrics_public, services.metrics)
+    app = FastAPI(title="yizhan", version="0.1.0", lifespan=lifespan, dependencies=[Depends(authorize)])
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.http_max_body_kb * 1024,
+        timeout_s=settings.http_body_timeout_s,
+        refused=refusal_counter(services.metrics),
+    )
     app.include_router(build_router(services))
     app.include_router(build_alerts_router(services.alerting, ZoneInfo(services.settings.timezone)))
     app.include_router(build_audit_router(services))
@@ -178,5 +203,6 @@ def create_app(services: Services, lifespan: Any = None) -> FastAPI:
         """The operator console (zh-CN, with an English switch): plain files, no build step."""
         return FileResponse(CONSOLE / "index.html")
 
+    check_routes(app, route_roles(settings.metrics_public))
     app.state.services = services
     return app

@@ -81,6 +81,12 @@ def _mqtt_auth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _users(args: argparse.Namespace) -> int:
+    from server.users_cli import run_users
+
+    return run_users(args)
+
+
 def _gateway(args: argparse.Namespace) -> int:
     from gateway.config import ConfigError
     from gateway.runtime import run
@@ -142,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     auth.add_argument("--rotate", default=None, metavar="STATION", help="give this station a new password")
     auth.set_defaults(func=_mqtt_auth)
+
+    from server.users_cli import add_arguments as users_arguments
+
+    users = sub.add_parser("users", help="API users, roles and bearer tokens")
+    users_arguments(users)
+    users.set_defaults(func=_users)
 
     from bench.ingest import add_arguments as bench_arguments
 

@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     alert_escalation_min: float = Field(60.0, ge=0)
     # scale-out on one broker: "INDEX/COUNT" — this process handles its share of the stations
     partition: str | None = None
+    # API access (extension): auto = tokens required once `yizhan users add` created a user
+    auth: str = "auto"
+    metrics_public: bool = True
+    http_max_body_kb: int = Field(1024, gt=0)
+    http_body_timeout_s: float = Field(10.0, gt=0)
+    # per-station message budget: sustained messages/s and burst; 0 = no limit
+    station_max_rate: float = Field(50.0, ge=0)
+    station_burst: int = Field(500, gt=0)
     # tuning, not in the contract
     batch_lines: int = Field(5000, gt=0)
     flush_interval_ms: int = Field(200, gt=0)
@@ -42,6 +50,13 @@ class Settings(BaseSettings):
     def _known_clock(cls, value: str) -> str:
         if value not in ("wall", "event"):
             raise ValueError("YZ_CLOCK is 'wall' or 'event'")
+        return value
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_mode(cls, value: str) -> str:
+        if value not in ("auto", "required", "off"):
+            raise ValueError("YZ_AUTH is 'auto', 'required' or 'off'")
         return value
 
     @field_validator("partition")

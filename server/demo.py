@@ -59,6 +59,8 @@ def run_demo(stations: int = 50, speed: float = 1.0, run_dir: str | None = None)
             YZ_HTTP_PORT=str(http_port),
             YZ_HTTP_HOST=http_host,
         )
+        # an accelerated simulation sends `speed` times a real station's rate
+        env.setdefault("YZ_STATION_MAX_RATE", f"{50 * max(1.0, speed):g}")
         cli = [sys.executable, "-m", "server.cli"]
         server = subprocess.Popen([*cli, "server"], env=env, stdin=subprocess.DEVNULL)
         children.append(server)

@@ -5,6 +5,7 @@ is unregistered, never raised to the caller.
 """
 
 import logging
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from protocol.payloads import (
 from protocol.topics import TopicError, TopicKind, parse_station_topic
 from server.clock import Clock
 from server.domain.alerts import FIRING, RESOLVED, AlertEngine, AlertTransition
+from server.domain.budget import StationBudget
 from server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
 from server.domain.fleet import DeviceState, Fleet
 from server.lineproto import encode_point, point_time_ns
@@ -41,6 +43,7 @@ REJECTION_REASONS = (
     "bad_payload",
     "unregistered_station",
     "unregistered_device",
+    "rate_limited",
 )
 
 
@@ -58,8 +61,10 @@ class Ingest:
         root: str = "yz",
         alerts: AlertEngine | None = None,
         partition: Partition | None = None,
+        budget: StationBudget | None = None,
     ) -> None:
         self.fleet = fleet
+        self.budget = budget
         self.partition = partition
         self.other_partition = 0  # messages of stations another server process handles
         self.alerts = alerts
@@ -90,6 +95,14 @@ class Ingest:
             if self.partition is not None and not self.partition.owns(parsed.station):
                 self.other_partition += 1
                 return False
+            budget = self.budget
+            # registered stations only: made-up ids are refused below and must not grow the buckets
+            if (
+                budget is not None
+                and parsed.station in self.fleet.stations
+                and not budget.take(parsed.station, time.monotonic())
+            ):
+                return self._reject("rate_limited", f"station {parsed.station!r} is over its message budget")
             if kind is TopicKind.STATE:
                 self._station_state(parsed.station, payload)
             elif kind is TopicKind.CMD:

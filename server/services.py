@@ -15,6 +15,7 @@ from server.audit_store import AuditStore
 from server.clock import Clock, make_clock
 from server.config import Settings
 from server.domain.alerts import AlertEngine
+from server.domain.budget import StationBudget
 from server.domain.fleet import Fleet
 from server.influx import InfluxClient
 from server.ingest import Ingest
@@ -24,6 +25,7 @@ from server.partition import Partition
 from server.pipeline import Pipeline, supervised
 from server.registry import Registry
 from server.spool import Spool
+from server.users import UserStore
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class Services:
     mqtt: MqttLink
     alerting: Alerting
     audit: AuditSealer
+    users: UserStore
     metrics: CollectorRegistry
 
 
@@ -63,7 +66,12 @@ def build(settings: Settings) -> Services:
     )
     engine.load(alert_store.open_alerts())
     partition = Partition.parse(settings.partition) if settings.partition else None
-    ingest = Ingest(fleet, clock, settings.topic_root, alerts=engine, partition=partition)
+    budget = (
+        StationBudget(settings.station_max_rate, settings.station_burst)
+        if settings.station_max_rate
+        else None
+    )
+    ingest = Ingest(fleet, clock, settings.topic_root, alerts=engine, partition=partition, budget=budget)
     for sender in registry.unregistered():
         ingest.unregistered[(sender.station, sender.device)] = sender
     influx = InfluxClient(
@@ -103,7 +111,19 @@ def build(settings: Settings) -> Services:
     metrics = CollectorRegistry()
     metrics.register(ServerCollector(ingest, pipeline, mqtt, alerting))
     return Services(
-        settings, clock, registry, fleet, ingest, influx, spool, pipeline, mqtt, alerting, audit, metrics
+        settings,
+        clock,
+        registry,
+        fleet,
+        ingest,
+        influx,
+        spool,
+        pipeline,
+        mqtt,
+        alerting,
+        audit,
+        UserStore(settings.data_dir / "users.sqlite"),
+        metrics,
     )
 
 
@@ -116,12 +136,30 @@ async def _save_unregistered(services: Services) -> None:
             await asyncio.to_thread(services.registry.save_unregistered, list(ingest.unregistered.values()))
 
 
+async def _report_over_budget(services: Services) -> None:
+    """Once a minute, name the stations that sent more than their budget (refused, counted)."""
+    while True:
+        await asyncio.sleep(60.0)
+        budget = services.ingest.budget
+        over = budget.report() if budget is not None else None
+        if over:
+            worst = ", ".join(f"{station} {n}" for station, n in over.most_common(10))
+            log.warning(
+                "%d stations over their message budget (%g/s, burst %d); refused: %s",
+                len(over),
+                budget.rate,
+                budget.burst,
+                worst,
+            )
+
+
 @contextlib.asynccontextmanager
 async def running(services: Services) -> AsyncIterator[Services]:
     """Run ingest for the lifetime of the context; on exit flush, acknowledge, disconnect."""
     tasks = [
         asyncio.create_task(services.pipeline.run(), name="pipeline"),
         asyncio.create_task(_save_unregistered(services), name="unregistered"),
+        asyncio.create_task(_report_over_budget(services), name="budget"),
         asyncio.create_task(supervised(services.alerting.deliverer.run), name="deliveries"),
         asyncio.create_task(supervised(services.audit.run), name="audit"),
     ]
@@ -141,6 +179,7 @@ async def running(services: Services) -> AsyncIterator[Services]:
         services.audit.store.close()
         services.spool.close()
         services.registry.close()
+        services.users.close()
 
 
 def serve(settings: Settings) -> None:
@@ -154,6 +193,8 @@ def serve(settings: Settings) -> None:
     @contextlib.asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:
         async with running(services):
+            if settings.auth == "auto" and not services.users.any():
+                log.warning("the HTTP API is open: no users yet (`yizhan users add NAME --role admin`)")
             log.info(
                 "yizhan server: %d stations, MQTT %s, InfluxDB %s/%s, HTTP http://%s:%d/",
                 len(services.fleet.stations),

@@ -89,6 +89,7 @@ class SseClient:
     """Reads `GET /api/v1/alerts/stream` in a thread and keeps the parsed `alert` events."""
 
     url: str
+    headers: dict[str, str] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     connected: threading.Event = field(default_factory=threading.Event)
     _stop: bool = False
@@ -106,7 +107,7 @@ class SseClient:
                 raise
 
     def _follow(self) -> None:
-        with httpx.Client(timeout=None) as http, http.stream("GET", self.url) as resp:
+        with httpx.Client(timeout=None) as http, http.stream("GET", self.url, headers=self.headers) as resp:
             assert resp.headers["content-type"].startswith("text/event-stream")
             self.connected.set()
             event, data = None, []

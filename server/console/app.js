@@ -13,7 +13,8 @@ const I18N = {
     state: "状态", fired_at: "触发时间", message: "内容", firing: "告警中", acknowledged: "已确认", resolved: "已解决",
     month: "月份", load: "查询", csv: "下载 CSV", html: "打印版", compliance: "合规率", scheduled_h: "排班(小时)",
     verified_h: "核实开放(小时)", compliant_days: "全天合规天数", chain_head: "哈希链头", none: "无",
-    need_name: "请先填写处理人", back: "返回总览",
+    need_name: "请先填写处理人", back: "返回总览", token: "令牌", sign_in: "登录", sign_out: "退出",
+    need_token: "此服务器需要访问令牌（由管理员用 yizhan users add 生成）。", forbidden: "您的角色无权查看此页。",
   },
   en: {
     title: "yizhan stations", nav_board: "Fleet", nav_alerts: "Alerts", nav_audit: "Audit", nav_map: "Map",
@@ -28,6 +29,9 @@ const I18N = {
     resolved: "resolved", month: "Month", load: "Load", csv: "Download CSV", html: "Printable", compliance: "Compliance",
     scheduled_h: "Scheduled (h)", verified_h: "Verified (h)", compliant_days: "Fully compliant days",
     chain_head: "Chain head", none: "none", need_name: "Enter your name first", back: "Back to the fleet",
+    token: "Token", sign_in: "Sign in", sign_out: "Sign out",
+    need_token: "This server needs an access token (an admin makes one with yizhan users add).",
+    forbidden: "Your role may not see this page.",
   },
 };
 let lang = localStorage.getItem("yz-lang") || "zh";
@@ -35,10 +39,44 @@ const t = (key) => I18N[lang][key] ?? key;
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const view = document.getElementById("view");
 
+// API tokens (when the server has users): kept in this browser, sent as a bearer header
+const token = () => localStorage.getItem("yz-token") || "";
+
+function authorized(options = {}) {
+  const headers = new Headers(options.headers || {});
+  if (token()) headers.set("Authorization", `Bearer ${token()}`);
+  return { ...options, headers };
+}
+
+class AuthError extends Error {}
+
 async function api(path, options) {
-  const resp = await fetch(path, options);
+  const resp = await fetch(path, authorized(options));
+  if (resp.status === 401 || resp.status === 403) throw new AuthError(String(resp.status));
   if (!resp.ok) throw new Error(`${resp.status} ${await resp.text()}`);
   return resp.json();
+}
+
+function signIn(status) {
+  view.innerHTML = `<form id="signin"><p>${t(status === "403" ? "forbidden" : "need_token")}</p>
+    <label>${t("token")} <input id="token" type="password" autocomplete="off" size="50"></label>
+    <button type="submit">${t("sign_in")}</button></form>`;
+  document.getElementById("signin").onsubmit = (e) => {
+    e.preventDefault();
+    localStorage.setItem("yz-token", document.getElementById("token").value.trim());
+    route();
+    live();
+  };
+}
+
+// report downloads carry the token too: fetched, then handed to the browser as a file
+async function download(link) {
+  const resp = await fetch(link.getAttribute("href"), authorized());
+  if (!resp.ok) throw new Error(`${resp.status} ${await resp.text()}`);
+  const url = URL.createObjectURL(await resp.blob());
+  if (link.target === "_blank") window.open(url, "_blank");
+  else Object.assign(document.createElement("a"), { href: url, download: link.dataset.file || "" }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
 function statusOf(s) {
@@ -154,9 +192,17 @@ async function renderAudit() {
   view.innerHTML = `
     <p><label>${t("month")} <input id="month" type="month" value="${month}"></label>
       <button id="load">${t("load")}</button>
-      <a id="csv" href="/api/v1/reports/audit?month=${month}&format=csv">${t("csv")}</a> ·
-      <a href="/api/v1/reports/audit?month=${month}&format=html" target="_blank">${t("html")}</a></p>
+      <a id="csv" class="file" data-file="audit-${month}.csv"
+        href="/api/v1/reports/audit?month=${month}&format=csv">${t("csv")}</a> ·
+      <a class="file" href="/api/v1/reports/audit?month=${month}&format=html" target="_blank">${t("html")}</a></p>
     <div id="report" class="muted">…</div>`;
+  view.querySelectorAll("a.file").forEach((a) => {
+    a.onclick = (e) => {
+      if (!token()) return; // an open server: plain links
+      e.preventDefault();
+      download(a).catch((err) => alert(err.message));
+    };
+  });
   document.getElementById("load").onclick = () => {
     sessionStorage.setItem("yz-month", document.getElementById("month").value);
     renderAudit();
@@ -198,7 +244,10 @@ function route() {
   const station = hash.match(/^#\/station\/([a-z0-9_-]+)$/);
   const render = station ? () => renderStation(station[1])
     : hash === "#/alerts" ? renderAlerts : hash === "#/audit" ? renderAudit : hash === "#/map" ? renderMap : renderBoard;
-  render().catch((e) => { view.innerHTML = `<p class="error">${esc(e.message)}</p>`; });
+  render().catch((e) => {
+    if (e instanceof AuthError) signIn(e.message);
+    else view.innerHTML = `<p class="error">${esc(e.message)}</p>`;
+  });
 }
 
 function applyLanguage() {
@@ -217,13 +266,36 @@ document.getElementById("lang").onclick = () => {
   route();
 };
 
-function live() {
+// the alert stream, read with fetch (EventSource cannot send a token); reconnects on its own
+let streaming = null;
+
+async function live() {
+  if (streaming) streaming.abort();
+  const abort = (streaming = new AbortController());
   const dot = document.getElementById("live");
-  const stream = new EventSource("/api/v1/alerts/stream");
-  stream.onopen = () => { dot.classList.add("on"); dot.textContent = t("live_on"); };
-  stream.onerror = () => { dot.classList.remove("on"); dot.textContent = t("live_off"); };
-  // every alert transition (a fault, a device going dark, an acknowledgement) redraws the page
-  stream.addEventListener("alert", () => { if (!location.hash.startsWith("#/audit")) route(); });
+  const state = (on) => { dot.classList.toggle("on", on); dot.textContent = t(on ? "live_on" : "live_off"); };
+  while (!abort.signal.aborted) {
+    try {
+      const resp = await fetch("/api/v1/alerts/stream", authorized({ signal: abort.signal }));
+      if (!resp.ok) { state(false); return; } // 401/403: signIn() restarts it
+      state(true);
+      const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        const events = buffer.split(/\r?\n\r?\n/);
+        buffer = events.pop();
+        // every alert transition (a fault, a device going dark, an acknowledgement) redraws the page
+        if (events.some((e) => /^event: ?alert$/m.test(e)) && !location.hash.startsWith("#/audit")) route();
+      }
+    } catch (e) {
+      if (abort.signal.aborted) return;
+    }
+    state(false);
+    await new Promise((r) => setTimeout(r, 3000));
+  }
 }
 
 window.addEventListener("hashchange", route);

@@ -1,6 +1,8 @@
 """Hostile input, property-based: whatever bytes arrive on whatever topic, ingest rejects them
 with a reason or accepts them — no exception escapes, and the good message after them is stored."""
 
+import tracemalloc
+
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,6 +15,7 @@ from protocol.payloads import (
     decode_telemetry,
 )
 from server.domain.alerts import AlertEngine
+from server.domain.budget import StationBudget
 from server.ingest import REJECTION_REASONS, Ingest
 from tests.unit.fakes import T0, FakeClock, fleet_with
 
@@ -71,3 +74,59 @@ def test_ingest_survives_any_message_sequence_and_still_stores_the_next_good_one
     lines = ingest.take_lines()[0]
     assert any(x.startswith("water_dispenser,") and "seq=1000000000i" in x for x in lines)
     assert sum(ingest.rejected.values()) + sum(ingest.accepted.values()) <= len(messages) + 1
+
+
+def test_memory_stays_bounded_under_a_flood_of_made_up_senders_and_skewed_clocks(monkeypatch) -> None:
+    """What ingest remembers about bad senders is capped: once past the caps, more made-up ids
+    and skewed clocks cost no more memory (measured with tracemalloc), and are all counted."""
+    monkeypatch.setattr("server.ingest._SKEW_MEMORY", 5_000)  # the real cap is 100,000: same code
+    fleet = fleet_with("st-1")
+    ingest = Ingest(fleet, FakeClock(), alerts=AlertEngine(fleet))
+    skewed = {"ts": T0 + 10**9, "boot": 1, "data": {"water_temp_c": 20.0}}
+
+    def flood(start: int, n: int) -> None:
+        for i in range(start, start + n):
+            ingest.handle(f"yz/stations/made-up-{i}/water/telemetry", b"{}")
+            ingest.handle(f"yz/stations/st-1/ghost-{i}/event", b"{}")
+            ingest.handle("yz/stations/st-1/water/telemetry", orjson.dumps({**skewed, "seq": i}))
+        ingest.take_lines()
+
+    flood(0, 12_000)  # past every cap
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    flood(12_000, 30_000)
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert grown < 1_000_000, f"ingest kept {grown} bytes more for 90,000 more hostile messages"
+    assert len(ingest.unregistered) == 10_000
+    assert len(ingest._skew_ts) <= 5_001
+    assert ingest.rejected["unregistered_station"] == 42_000
+    assert ingest.rejected["unregistered_device"] == 42_000
+    assert ingest.clock_skew == 42_000
+
+
+def test_a_station_over_its_budget_is_refused_and_counted_the_others_are_not_touched() -> None:
+    budget = StationBudget(rate=2.0, burst=3)
+    assert [budget.take("noisy", 0.0) for _ in range(5)] == [True, True, True, False, False]
+    assert budget.take("quiet", 0.0)
+    assert budget.take("noisy", 0.5)  # one token back after half a second at 2/s
+    assert not budget.take("noisy", 0.5)
+    assert [budget.take("noisy", 10.0) for _ in range(4)] == [True, True, True, False]  # burst caps
+    assert budget.report() == {"noisy": 4}
+    assert budget.report() == {}
+
+
+def test_ingest_refuses_messages_over_a_stations_budget_with_a_reason() -> None:
+    fleet = fleet_with("st-1", "st-2")
+    ingest = Ingest(fleet, FakeClock(), budget=StationBudget(rate=0.001, burst=2))
+    msg = {"ts": T0, "boot": 1, "data": {"water_temp_c": 20.0}}
+    got = [
+        ingest.handle("yz/stations/st-1/water/telemetry", orjson.dumps({**msg, "seq": i})) for i in range(4)
+    ]
+    assert got == [True, True, False, False]
+    assert ingest.rejected["rate_limited"] == 2
+    assert ingest.handle("yz/stations/st-2/water/telemetry", orjson.dumps({**msg, "seq": 9}))
+    # a made-up station is refused as unregistered, and gets no bucket
+    assert not ingest.handle("yz/stations/ghost/water/telemetry", orjson.dumps({**msg, "seq": 1}))
+    assert ingest.rejected["unregistered_station"] == 1
+    assert set(ingest.budget._buckets) == {"st-1", "st-2"}
