@@ -4,6 +4,7 @@ import argparse
 import os
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -56,6 +57,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--topic-root", default=os.environ.get("YZ_TOPIC_ROOT", "yz"))
     p.add_argument("--timezone", default=os.environ.get("YZ_TIMEZONE", "Asia/Shanghai"))
     p.add_argument("--prefix", default="st", help="station id prefix")
+    p.add_argument(
+        "--ecosystems",
+        default=None,
+        metavar="DIR",
+        help="speak Tasmota (power strip), Zigbee2MQTT (door, leak) and ESPHome (boiler) on --mqtt-url,"
+        " a station's local broker, in real time; write each station's gateway config into DIR",
+    )
+    p.add_argument(
+        "--uplink-url",
+        default=os.environ.get("YZ_UPLINK_URL", "mqtt://127.0.0.1:1883"),
+        help="the central broker the gateway configs of --ecosystems point at",
+    )
 
 
 def register(api: str, bodies: dict[str, dict], timeout_s: float = 60.0) -> None:
@@ -74,6 +87,25 @@ def register(api: str, bodies: dict[str, dict], timeout_s: float = 60.0) -> None
                     time.sleep(0.5)
 
 
+def _ecosystem_gateways(args: argparse.Namespace, bodies: dict[str, dict]) -> Callable:
+    """Gateway configs for ecosystem stations (registered with their gateway device); the speaker."""
+    from pathlib import Path
+
+    import yaml
+
+    from device_sim.ecosystems import EcosystemVoices, gateway_config
+
+    out = Path(args.ecosystems)
+    out.mkdir(parents=True, exist_ok=True)
+    for sid, body in bodies.items():
+        body["devices"].append({"id": "gateway", "type": "gateway"})
+        uplink = {"url": args.uplink_url}
+        cfg = gateway_config(sid, args.topic_root, args.mqtt_url, uplink, str(out / f"{sid}.spool.db"))
+        (out / f"{sid}.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
+    print(f"sim: {len(bodies)} gateway configs in {out} (uplink {args.uplink_url})", flush=True)
+    return EcosystemVoices(args.topic_root, args.timezone).speak
+
+
 def run(args: argparse.Namespace) -> int:
     from server.config import broker_address
 
@@ -87,12 +119,16 @@ def run(args: argparse.Namespace) -> int:
     start_ms = int(start.timestamp() * 1000)
     end_ms = int(end.timestamp() * 1000) if end else 2**62
     profiles = make_profiles(args.stations, args.seed, args.timezone, args.prefix)
+    bodies = {p.id: p.registration() for p in profiles}
+    speak = None
+    if args.ecosystems:
+        speak = _ecosystem_gateways(args, bodies)
     if args.api:
-        register(args.api, {p.id: p.registration() for p in profiles})
+        register(args.api, bodies)
         print(f"sim: registered {len(profiles)} stations with {args.api}", flush=True)
     ledger = Ledger(args.ledger)
     for p in profiles:
-        ledger.write({"kind": "station", "station": p.id, "body": p.registration()})
+        ledger.write({"kind": "station", "station": p.id, "body": bodies[p.id]})
     stations = [
         SimStation(p, args.seed, args.interval, (start_ms, end_ms), args.topic_root, args.duplicates)
         for p in profiles
@@ -109,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     )
     count = 0
     try:
-        count = play(publisher, streams, start_ms, args.speed)
+        count = play(publisher, streams, start_ms, args.speed, speak=speak)
     except KeyboardInterrupt:
         pass
     finally:

@@ -3,7 +3,7 @@
 import heapq
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 
 import paho.mqtt.client as mqtt
@@ -77,8 +77,12 @@ def play(
     speed: float,
     progress_every_s: float = 10.0,
     stop: threading.Event | None = None,
+    speak: Callable[[str, bytes, bool], list[tuple[str, bytes, bool]]] | None = None,
 ) -> int:
-    """Publish all messages in virtual-time order; `speed` virtual seconds per real second (0: no waiting)."""
+    """Publish all messages in virtual-time order; `speed` virtual seconds per real second (0: no waiting).
+
+    `speak` re-speaks each message as it is sent (devices of other ecosystems); the count is of
+    the station's messages, before that."""
     real0 = time.monotonic()
     next_report = real0 + progress_every_s
     count = 0
@@ -89,7 +93,11 @@ def play(
             delay = real0 + (t_ms - start_ms) / 1000 / speed - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-        publisher.publish(topic, payload, retain)
+        if speak is None:
+            publisher.publish(topic, payload, retain)
+        else:
+            for said in speak(topic, payload, retain):
+                publisher.publish(*said)
         count += 1
         if time.monotonic() >= next_report:
             next_report += progress_every_s

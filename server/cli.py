@@ -22,7 +22,9 @@ def _sim(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from server.demo import run_demo
 
-    return run_demo(stations=args.stations, speed=args.speed, run_dir=args.run_dir)
+    return run_demo(
+        stations=args.stations, speed=args.speed, run_dir=args.run_dir, gateway_stations=args.gateway_stations
+    )
 
 
 def _stations_import(args: argparse.Namespace) -> int:
@@ -117,6 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--stations", type=int, default=50)
     demo.add_argument("--speed", type=float, default=1.0, help="virtual seconds per real second")
     demo.add_argument("--run-dir", default=None, help="where broker and InfluxDB keep their data")
+    demo.add_argument(
+        "--gateway-stations",
+        type=int,
+        default=2,
+        help="how many of the stations are built from Tasmota/Zigbee2MQTT/ESPHome parts, each"
+        " behind its own `yizhan gateway` (default 2)",
+    )
     demo.set_defaults(func=_demo)
 
     stations = sub.add_parser("stations", help="the station registry")

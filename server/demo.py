@@ -33,7 +33,45 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 60) -> No
     raise ServiceError(f"the server did not become healthy at {url} within {timeout_s:.0f} s")
 
 
-def run_demo(stations: int = 50, speed: float = 1.0, run_dir: str | None = None) -> int:
+def _start_gateways(
+    root: Path, local: Broker, central: Broker, count: int, topic_root: str
+) -> list[subprocess.Popen]:
+    """One `yizhan gateway` per ecosystem station, listening before its devices speak."""
+    import yaml
+
+    from device_sim.ecosystems import gateway_config
+    from device_sim.profiles import make_profiles
+
+    configs = root / "gateways"
+    configs.mkdir(exist_ok=True)
+    procs = []
+    for p in make_profiles(count, GATEWAY_SEED, prefix="gw"):
+        spool = str(configs / f"{p.id}.spool.db")
+        cfg = gateway_config(p.id, topic_root, local.url, {"url": central.url}, spool)
+        path = configs / f"{p.id}.yaml"
+        path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
+        log = configs / f"{p.id}.log"
+        with log.open("ab") as out:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "server.cli", "gateway", "--config", str(path)],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
+            )
+        deadline = time.monotonic() + 30
+        while "local broker connected" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    return procs
+
+
+GATEWAY_SEED = 2
+
+
+def run_demo(
+    stations: int = 50, speed: float = 1.0, run_dir: str | None = None, gateway_stations: int = 2
+) -> int:
     root = Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix="yizhan-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     http_port = int(os.environ.get("YZ_HTTP_PORT", "8000"))
@@ -42,6 +80,8 @@ def run_demo(stations: int = 50, speed: float = 1.0, run_dir: str | None = None)
     influx = Influx(
         root / "influxdb", port=_port_of("YZ_INFLUX_URL"), database=os.environ.get("YZ_INFLUX_DB", "yizhan")
     )
+    local = Broker(root / "station-mosquitto")  # the ecosystem stations' own broker
+    gateway_stations = max(0, min(gateway_stations, stations))
     children: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -66,12 +106,19 @@ def run_demo(stations: int = 50, speed: float = 1.0, run_dir: str | None = None)
         children.append(server)
         url = f"http://{http_host}:{http_port}"
         _wait_healthy(url, server)
-        sim = subprocess.Popen(
-            [*cli, "sim", "--stations", str(stations), "--speed", str(speed), "--api", url, "--seed", "1"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-        children.append(sim)
+        sim = [*cli, "sim", "--speed", str(speed), "--api", url]
+        if stations > gateway_stations:
+            native = ["--stations", str(stations - gateway_stations), "--seed", "1"]
+            children.append(subprocess.Popen([*sim, *native], env=env, stdin=subprocess.DEVNULL))
+        if gateway_stations:
+            local.start()
+            children += _start_gateways(root, local, broker, gateway_stations, env.get("YZ_TOPIC_ROOT", "yz"))
+            print(f"demo: {gateway_stations} stations of Tasmota/Zigbee2MQTT/ESPHome devices on {local.url},"
+                  f" each through its own gateway (logs in {root / 'gateways'})", flush=True)  # fmt: skip
+            ecosystem = ["--stations", str(gateway_stations), "--seed", str(GATEWAY_SEED), "--prefix", "gw"]
+            ecosystem += ["--mqtt-url", local.url, "--ecosystems", str(root / "gateways")]
+            ecosystem += ["--uplink-url", broker.url]
+            children.append(subprocess.Popen([*sim, *ecosystem], env=env, stdin=subprocess.DEVNULL))
         print(
             f"\n  yizhan is running: {url}/api/v1/stations  (API docs: {url}/docs)"
             "\n  Ctrl-C stops everything.\n",
@@ -99,5 +146,6 @@ def run_demo(stations: int = 50, speed: float = 1.0, run_dir: str | None = None)
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+        local.stop()
         influx.stop()
         broker.stop()

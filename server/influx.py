@@ -80,10 +80,11 @@ class InfluxClient:
             raise InfluxRejected(resp.text[:500])
         raise InfluxUnavailable(f"write answered {resp.status_code}: {resp.text[:200]}")
 
-    async def query(self, q: str) -> list[list[Series]]:
-        """Run InfluxQL statements (`;`-separated); per statement its series. Times in epoch ms."""
+    async def query(self, q: str, epoch: str = "ms") -> list[list[Series]]:
+        """Run InfluxQL statements (`;`-separated); per statement its series. Times in epoch ms
+        (or `epoch="ns"`: points of one ms keep their seq order)."""
         try:
-            resp = await self._http.get("/query", params={"db": self.database, "q": q, "epoch": "ms"})
+            resp = await self._http.get("/query", params={"db": self.database, "q": q, "epoch": epoch})
         except httpx.HTTPError as exc:
             raise InfluxUnavailable(f"query failed: {exc!r}") from exc
         if resp.status_code >= 500 or resp.status_code in (401, 403, 404):

@@ -38,15 +38,22 @@ async def station_day(
                 f' AND time >= {lo - STATUS_LOOKBACK_MS}ms AND time < {hi}ms GROUP BY "device"',
                 f'SELECT last("interval_s") FROM "device_status" WHERE {st}'
                 f' AND time >= {lo - CLAIM_LOOKBACK_MS}ms AND time < {hi}ms GROUP BY "device"',
+                f'SELECT count("clock_skew") FROM {DEVICE_MEASUREMENTS} WHERE {st} AND {rng}',
+            ]
+        )
+    )
+    doors = await influx.query(
+        ";".join(
+            [
                 f'SELECT last("open") FROM "door_sensor" WHERE {st} AND time >= {lo - CLAIM_LOOKBACK_MS}ms'
                 f' AND time < {lo}ms GROUP BY "device"',
                 f'SELECT last("open") FROM "events" WHERE {st} AND "event" = \'door\''
                 f' AND time >= {lo - CLAIM_LOOKBACK_MS}ms AND time < {lo}ms GROUP BY "device"',
                 f'SELECT "open" FROM "door_sensor" WHERE {st} AND {rng} GROUP BY "device"',
                 f'SELECT "open" FROM "events" WHERE {st} AND "event" = \'door\' AND {rng} GROUP BY "device"',
-                f'SELECT count("clock_skew") FROM {DEVICE_MEASUREMENTS} WHERE {st} AND {rng}',
             ]
-        )
+        ),
+        epoch="ns",
     )
     claims = [(int(r[0]), bool(r[1])) for s in first[0] + first[1] for r in s.values if r[1] is not None]
     watched = {d.id for d in spec.devices if d.type != "gateway"}
@@ -81,8 +88,8 @@ async def station_day(
             schedule=spec.weekly_schedule(),
             claims=sorted(claims),
             devices=devices,
-            door_opens=door_opens(first[4] + first[5], first[6] + first[7]),
-            clock_skew=sum(int(s.values[0][1]) for s in first[8] if s.values),
+            door_opens=door_opens(doors[0] + doors[1], doors[2] + doors[3]),
+            clock_skew=sum(int(s.values[0][1]) for s in first[4] if s.values),
             now_ms=now_ms,
         )
     )

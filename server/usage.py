@@ -53,7 +53,7 @@ async def station_usage(influx: InfluxClient, station: str, start: datetime, end
         f'SELECT last("power_w") FROM "power_strip" WHERE {st} AND {before} GROUP BY "device"',
         f'SELECT count("seq") FROM "events" WHERE {st} AND "event" = \'interaction\' AND {rng}',
     ]
-    r = await influx.query(";".join(statements))
+    r = await influx.query(";".join(statements), epoch="ns")
     return Usage(
         visits=len(door_opens(r[2] + r[3], r[0] + r[1])),
         water_l=round(_increase(r[4], r[5]), 6),
@@ -64,14 +64,18 @@ async def station_usage(influx: InfluxClient, station: str, start: datetime, end
 
 
 def door_opens(before: list[Series], during: list[Series]) -> list[int]:
-    """Times of false→true door changes, per door, fed by telemetry and events alike (the same
-    change seen twice counts once); `before` holds each door's last state before the range."""
+    """Times (ms) of false→true door changes, per door, fed by telemetry and events alike (the
+    same change seen twice counts once); `before` holds each door's last state before the range.
+
+    Times come in ns: several changes within one ms (a gateway stamping a burst) are ordered by
+    the seq in the sub-ms digits, as telemetry and events of a device share one seq."""
     samples, prior = _by_device(during), _by_device(before)
     out: list[int] = []
     for device, rows in samples.items():
         seen = sorted((row for row in rows if row[1] is not None), key=lambda row: row[0])
         last = sorted(prior.get(device, []), key=lambda row: row[0])
-        out += rising_edges(((int(t), bool(v)) for t, v in seen), last[-1][1] if last else False)
+        edges = rising_edges(((int(t), bool(v)) for t, v in seen), last[-1][1] if last else False)
+        out += [t // 1_000_000 for t in edges]
     return sorted(out)
 
 

@@ -256,3 +256,20 @@ STATION_BODY = {
         {"id": "speaker", "type": "smart_speaker"},
     ],
 }
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> Iterator[Broker]:
+    """A station's own broker, where its devices publish (gateway tests)."""
+    b = Broker(tmp_path / "local-mosquitto").start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def gateways() -> Iterator[list]:
+    """Gateways (tests.gateways.GatewayProc) a test started; all stopped afterwards, whatever happened."""
+    started: list = []
+    yield started
+    for gw in started:
+        gw.stop()

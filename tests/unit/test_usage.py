@@ -24,3 +24,16 @@ def test_a_transition_seen_twice_is_one_visit():
 def test_heating_sessions_are_runs_at_or_above_500_watts():
     assert count_heating_sessions([3, 800, 900, 3, 500, 3, 499]) == 2
     assert count_heating_sessions([900, 3], initial_w=900) == 0  # the run started earlier
+
+
+def test_door_changes_within_one_ms_count_in_seq_order_across_telemetry_and_events() -> None:
+    """A gateway stamps a burst with one ms; seq (in the ns digits) keeps open→closed→open apart."""
+    from server.influx import Series
+    from server.usage import door_opens
+
+    ms = 1_772_400_000_000 * 1_000_000
+    tele = Series("door_sensor", {"device": "door"}, ["time", "open"], [[ms + 1, True], [ms + 3, False]])
+    events = Series("events", {"device": "door"}, ["time", "open"], [[ms + 0, True], [ms + 2, False]])
+    assert door_opens([], [tele, events]) == [1_772_400_000_000]
+    again = Series("events", {"device": "door"}, ["time", "open"], [[ms + 4, True]])
+    assert door_opens([], [tele, events, again]) == [1_772_400_000_000] * 2

@@ -1,0 +1,162 @@
+"""Simulated stations built from off-the-shelf parts: the power strip speaks Tasmota, the door
+sensor Zigbee2MQTT, the boiler ESPHome (its leak sensor Zigbee2MQTT), the speaker PROTOCOL.md.
+
+The station's PROTOCOL.md messages are re-spoken at the moment they are sent, in real time, as
+those devices would: no timestamps (the gateway stamps what it hears), Tasmota's local `Time`,
+and the native speaker stamped by its own clock. Staff open and close the station with relay 4
+of the strip. A gateway config per station is written alongside (`gateway_config`).
+"""
+
+import time
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from protocol.topics import TopicError, TopicKind, parse_station_topic
+
+STATE_RELAY = 4
+MARGINS = {"overcurrent": "PowerHigh", "undervoltage": "VoltageLow"}
+DOOR_FAULTS = ("battery_low", "tamper")
+
+Message = tuple[str, bytes, bool]  # topic, payload, retain
+
+
+def names(station: str) -> dict[str, str]:
+    return {
+        "tasmota": f"tasmota_{station}",
+        "door": f"door_{station}",
+        "leak": f"leak_{station}",
+        "esphome": f"boiler-{station}",
+    }
+
+
+def gateway_config(station: str, root: str, local_url: str, uplink: dict[str, Any], spool: str) -> dict:
+    """The `yizhan gateway --config` body for one ecosystem station."""
+    n = names(station)
+    return {
+        "station": station,
+        "root": root,
+        "local": {"url": local_url},
+        "uplink": {"client_id": f"gateway-{station}", **uplink},
+        "spool": {"path": spool},
+        "state": {"device": "power", "relay": STATE_RELAY},
+        "devices": [
+            {"id": "power", "type": "power_strip", "source": "tasmota", "topic": n["tasmota"]},
+            {"id": "door", "type": "door_sensor", "source": "zigbee2mqtt", "name": n["door"]},
+            {
+                "id": "water",
+                "type": "water_dispenser",
+                "source": "esphome",
+                "node": n["esphome"],
+                "map": {
+                    "water_temp_c": "water_temperature",
+                    "tank_level_pct": "tank_level",
+                    "heater_on": "heater",
+                    "dispensed_l_total": "dispensed_total",
+                },
+            },
+            {"id": "water", "type": "water_dispenser", "source": "zigbee2mqtt", "name": n["leak"]},
+            {"id": "speaker", "type": "smart_speaker", "source": "native"},
+        ],
+    }
+
+
+class EcosystemVoices:
+    """Re-speaks PROTOCOL.md messages of simulated stations in their devices' own formats."""
+
+    def __init__(self, root: str, timezone: str) -> None:
+        self.root = root
+        self.tz = ZoneInfo(timezone)
+        self._power_online: dict[str, bool] = {}
+        self._door: dict[str, dict[str, Any]] = {}  # last Zigbee2MQTT state per station
+
+    def speak(self, topic: str, payload: bytes, retain: bool) -> list[Message]:
+        try:
+            t = parse_station_topic(topic, self.root)
+        except TopicError:
+            return [(topic, payload, retain)]
+        body = orjson.loads(payload)
+        now_ms = int(time.time() * 1000)
+        n = names(t.station)
+        if t.kind is TopicKind.STATE:
+            if not self._power_online.get(t.station):
+                return []  # the strip is unplugged: its relay tells nobody
+            relay = {f"POWER{STATE_RELAY}": "ON" if body["open"] else "OFF"}
+            return [(f"stat/{n['tasmota']}/RESULT", orjson.dumps(relay), False)]
+        if t.device == "speaker":  # native: its own clock, now
+            if "ts" in body:
+                body["ts"] = now_ms
+            return [(topic, orjson.dumps(body), retain)]
+        if t.device == "power":
+            return self._tasmota(t.station, t.kind, body, n["tasmota"])
+        if t.device == "door":
+            return self._zigbee_door(t.station, t.kind, body, n["door"])
+        if t.device == "water":
+            return self._esphome(t.kind, body, n)
+        return []
+
+    def _tasmota(self, station: str, kind: TopicKind, body: dict, name: str) -> list[Message]:
+        if kind is TopicKind.STATUS:
+            online = body["state"] == "online"
+            self._power_online[station] = online
+            return [(f"tele/{name}/LWT", b"Online" if online else b"Offline", True)]
+        local = datetime.now(self.tz).strftime("%Y-%m-%dT%H:%M:%S")
+        if kind is TopicKind.TELEMETRY:
+            d = body["data"]
+            energy = {
+                "Total": round(d["energy_kwh_total"], 5),  # EnergyRes 5
+                "Power": round(d["power_w"]),
+                "Voltage": round(d["voltage_v"]),
+                "Current": round(d["current_a"], 3),
+            }
+            relays = {f"POWER{i + 1}": "ON" if o["on"] else "OFF" for i, o in enumerate(d["outlets"])}
+            return [
+                (f"tele/{name}/SENSOR", orjson.dumps({"Time": local, "ENERGY": energy}), False),
+                (f"tele/{name}/STATE", orjson.dumps({"Time": local, **relays}), False),
+            ]
+        code = body["data"].get("code")
+        if body["event"] in ("fault", "fault_cleared") and code in MARGINS:
+            on = "ON" if body["event"] == "fault" else "OFF"
+            return [
+                (f"tele/{name}/MARGINS", orjson.dumps({"Time": local, "MARGINS": {MARGINS[code]: on}}), False)
+            ]
+        return []
+
+    def _zigbee_door(self, station: str, kind: TopicKind, body: dict, name: str) -> list[Message]:
+        if kind is TopicKind.STATUS:
+            state = {"state": body["state"]}
+            return [(f"zigbee2mqtt/{name}/availability", orjson.dumps(state), True)]
+        door = self._door.setdefault(station, {"contact": True, "linkquality": 120})
+        if kind is TopicKind.TELEMETRY:
+            d = body["data"]
+            door.update(contact=not d["open"], battery=round(d["battery_pct"]))
+            door.update(battery_low="battery_low" in d["faults"], tamper="tamper" in d["faults"])
+        elif body["event"] == "door":
+            door["contact"] = not body["data"]["open"]
+        elif body["event"] in ("fault", "fault_cleared") and body["data"]["code"] in (
+            "battery_low",
+            "tamper",
+        ):
+            door[body["data"]["code"]] = body["event"] == "fault"
+        else:
+            return []
+        return [(f"zigbee2mqtt/{name}", orjson.dumps(door), False)]
+
+    def _esphome(self, kind: TopicKind, body: dict, n: dict[str, str]) -> list[Message]:
+        node = n["esphome"]
+        if kind is TopicKind.STATUS:
+            return [(f"{node}/status", body["state"].encode(), True)]
+        if kind is TopicKind.TELEMETRY:
+            d = body["data"]
+            return [
+                (f"{node}/sensor/water_temperature/state", f"{d['water_temp_c']:.1f}".encode(), False),
+                (f"{node}/sensor/tank_level/state", f"{d['tank_level_pct']:.1f}".encode(), False),
+                (f"{node}/binary_sensor/heater/state", b"ON" if d["heater_on"] else b"OFF", False),
+                (f"{node}/sensor/dispensed_total/state", f"{d['dispensed_l_total']:.3f}".encode(), False),
+            ]
+        if body["event"] in ("fault", "fault_cleared") and body["data"].get("code") == "leak":
+            leak = {"water_leak": body["event"] == "fault", "battery": 90}
+            return [(f"zigbee2mqtt/{n['leak']}", orjson.dumps(leak), False)]
+        return []  # dispensing shows in the counter; other boiler faults have no entity here
