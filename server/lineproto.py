@@ -25,10 +25,22 @@ def _field_value(value: Any) -> str:
     return f'"{str(value).translate(_STRING_ESCAPES)}"'
 
 
+# keys and tag values repeat (field names, station and device ids): escape each once
+_escaped: dict[str, str] = {}
+_ESCAPED_MAX = 1_000_000
+
+
+def _key(text: str) -> str:
+    done = _escaped.get(text)
+    if done is None:
+        if len(_escaped) >= _ESCAPED_MAX:
+            _escaped.clear()
+        done = _escaped[text] = text.translate(_KEY_ESCAPES)
+    return done
+
+
 def encode_point(measurement: str, tags: Mapping[str, str], fields: Mapping[str, Any], time_ns: int) -> str:
     """One line. Tags with empty values are left out (line protocol cannot carry them)."""
-    tag_part = "".join(
-        f",{k.translate(_KEY_ESCAPES)}={v.translate(_KEY_ESCAPES)}" for k, v in sorted(tags.items()) if v
-    )
-    field_part = ",".join(f"{k.translate(_KEY_ESCAPES)}={_field_value(v)}" for k, v in fields.items())
+    tag_part = "".join(f",{_key(k)}={_key(v)}" for k, v in sorted(tags.items()) if v)
+    field_part = ",".join(f"{_key(k)}={_field_value(v)}" for k, v in fields.items())
     return f"{measurement.translate(_MEASUREMENT_ESCAPES)}{tag_part} {field_part} {time_ns}"
