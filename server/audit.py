@@ -81,9 +81,11 @@ class AuditSealer:
         if self._new_dirty:
             batch, self._new_dirty = self._new_dirty, []
             await asyncio.to_thread(self.store.mark_dirty, batch)
-        while self._new_stations:
-            station = self._new_stations.pop()
-            await asyncio.to_thread(self.store.set_progress, station, self.next_day[station].isoformat())
+        if self._new_stations:
+            # one transaction: a fleet seen for the first time is 186,000 stations, not 186,000 commits
+            batch = [(s, self.next_day[s].isoformat()) for s in self._new_stations]
+            self._new_stations = []
+            await asyncio.to_thread(self.store.set_progress_many, batch)
         now = self.clock.now_ms()
         due: list[tuple[str, date]] = []
         for station, day in list(self.next_day.items()):

@@ -142,6 +142,15 @@ class AuditStore:
                 (station, next_day),
             )
 
+    def set_progress_many(self, rows: list[tuple[str, str]]) -> None:
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO progress VALUES (?, ?)"
+                " ON CONFLICT (station) DO UPDATE SET next_day = excluded.next_day",
+                rows,
+            )
+
     def dirty(self) -> list[tuple[str, str]]:
         with self._lock:
             return self._db.execute("SELECT station, date FROM dirty ORDER BY date, station").fetchall()
