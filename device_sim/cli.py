@@ -12,7 +12,7 @@ import httpx
 
 from device_sim.ledger import Ledger
 from device_sim.profiles import make_profiles
-from device_sim.publisher import Publisher, play, station_messages
+from device_sim.publisher import Publisher, StationPublishers, play, read_credentials, station_messages
 from device_sim.station import SimStation
 
 _DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
@@ -54,6 +54,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mqtt-url", default=os.environ.get("YZ_MQTT_URL", "mqtt://127.0.0.1:1883"))
     p.add_argument("--mqtt-username", default=os.environ.get("YZ_MQTT_USERNAME"))
     p.add_argument("--mqtt-password", default=os.environ.get("YZ_MQTT_PASSWORD"))
+    p.add_argument(
+        "--credentials",
+        default=None,
+        metavar="CSV",
+        help="`yizhan mqtt-auth`'s credentials.csv: each station connects with its own user"
+        " (instead of one connection for all)",
+    )
     p.add_argument("--topic-root", default=os.environ.get("YZ_TOPIC_ROOT", "yz"))
     p.add_argument("--timezone", default=os.environ.get("YZ_TIMEZONE", "Asia/Shanghai"))
     p.add_argument("--prefix", default="st", help="station id prefix")
@@ -136,9 +143,12 @@ def run(args: argparse.Namespace) -> int:
     first = start.astimezone(tz).date()
     last = (end - timedelta(milliseconds=1)).astimezone(tz).date() if end else None
     host, port, _ = broker_address(args.mqtt_url)
-    publisher = Publisher(
-        host, port, f"yizhan-sim-{args.seed}-{os.getpid()}", args.mqtt_username, args.mqtt_password
-    )
+    client_id = f"yizhan-sim-{args.seed}-{os.getpid()}"
+    publisher: Publisher | StationPublishers
+    if args.credentials:
+        publisher = StationPublishers(host, port, read_credentials(args.credentials), client_id)
+    else:
+        publisher = Publisher(host, port, client_id, args.mqtt_username, args.mqtt_password)
     streams = [station_messages(s, first, last, ledger) for s in stations]
     print(
         f"sim: {len(stations)} stations from {start.isoformat()} at speed {args.speed or 'max'}", flush=True

@@ -58,6 +58,45 @@ class Publisher:
         self._client.loop_stop()
 
 
+class StationPublishers:
+    """One MQTT connection per station, each with that station's own credentials — as real
+    devices behind a broker with per-station ACLs (`yizhan mqtt-auth`) must publish."""
+
+    def __init__(self, host: str, port: int, credentials: dict[str, str], client_prefix: str) -> None:
+        self._host, self._port, self._credentials = host, port, credentials
+        self._prefix = client_prefix
+        self._by_station: dict[str, Publisher] = {}
+
+    def _for(self, topic: str) -> Publisher:
+        station = topic.split("/")[2]  # {root}/stations/{station}/...
+        pub = self._by_station.get(station)
+        if pub is None:
+            password = self._credentials.get(station)
+            if password is None:
+                raise KeyError(f"no broker credentials for station {station!r}")
+            pub = Publisher(self._host, self._port, f"{self._prefix}-{station}", station, password)
+            self._by_station[station] = pub
+        return pub
+
+    def publish(self, topic: str, payload: bytes, retain: bool) -> None:
+        self._for(topic).publish(topic, payload, retain)
+
+    def wait_all(self, timeout_s: float = 60.0) -> bool:
+        return all(p.wait_all(timeout_s) for p in self._by_station.values())
+
+    def close(self) -> None:
+        for p in self._by_station.values():
+            p.close()
+
+
+def read_credentials(path: str) -> dict[str, str]:
+    """Station passwords from `yizhan mqtt-auth`'s credentials.csv (kind, subject, username, password)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["username"]: r["password"] for r in csv.DictReader(f) if r["kind"] == "station"}
+
+
 def station_messages(
     station: SimStation, first: date, last: date | None, ledger: Ledger
 ) -> Iterator[Outgoing]:
@@ -71,7 +110,7 @@ def station_messages(
 
 
 def play(
-    publisher: Publisher,
+    publisher: Publisher | StationPublishers,
     streams: Iterable[Iterator[Outgoing]],
     start_ms: int,
     speed: float,

@@ -23,7 +23,11 @@ def _demo(args: argparse.Namespace) -> int:
     from server.demo import run_demo
 
     return run_demo(
-        stations=args.stations, speed=args.speed, run_dir=args.run_dir, gateway_stations=args.gateway_stations
+        stations=args.stations,
+        speed=args.speed,
+        run_dir=args.run_dir,
+        gateway_stations=args.gateway_stations,
+        secure=args.secure,
     )
 
 
@@ -125,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         default=2,
         help="how many of the stations are built from Tasmota/Zigbee2MQTT/ESPHome parts, each"
         " behind its own `yizhan gateway` (default 2)",
+    )
+    demo.add_argument(
+        "--secure",
+        action="store_true",
+        help="the broker with `yizhan mqtt-auth` users and ACLs: every station, gateway and the server"
+        " log in as themselves; anonymous clients are refused",
     )
     demo.set_defaults(func=_demo)
 

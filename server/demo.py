@@ -33,8 +33,29 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 60) -> No
     raise ServiceError(f"the server did not become healthy at {url} within {timeout_s:.0f} s")
 
 
+def _secure_broker(root: Path, native: int, gateway_stations: int, topic_root: str) -> dict[str, str]:
+    """Broker users and ACLs for the demo's stations (`yizhan mqtt-auth`, registered first):
+    writes them under root/mqtt-auth; returns username → password."""
+    from device_sim.profiles import make_profiles
+    from server.domain.station import StationSpec
+    from server.mqtt_auth import generate
+    from server.registry import Registry
+
+    bodies = {p.id: p.registration() for p in make_profiles(native, 1)}
+    for p in make_profiles(gateway_stations, GATEWAY_SEED, prefix="gw"):
+        body = p.registration()
+        body["devices"].append({"id": "gateway", "type": "gateway"})
+        bodies[p.id] = body
+    data = root / "data"
+    registry = Registry(data / "registry.sqlite")
+    registry.put_stations({sid: StationSpec.model_validate(b) for sid, b in bodies.items()})
+    registry.close()
+    creds = generate(root / "mqtt-auth", data, list(bodies), {}, topic_root)
+    return {c.username: c.password for c in creds}
+
+
 def _start_gateways(
-    root: Path, local: Broker, central: Broker, count: int, topic_root: str
+    root: Path, local: Broker, central: Broker, count: int, topic_root: str, creds: dict[str, str] | None
 ) -> list[subprocess.Popen]:
     """One `yizhan gateway` per ecosystem station, listening before its devices speak."""
     import yaml
@@ -47,7 +68,10 @@ def _start_gateways(
     procs = []
     for p in make_profiles(count, GATEWAY_SEED, prefix="gw"):
         spool = str(configs / f"{p.id}.spool.db")
-        cfg = gateway_config(p.id, topic_root, local.url, {"url": central.url}, spool)
+        uplink: dict[str, str] = {"url": central.url}
+        if creds:  # the station's own broker user: it may publish only under its station
+            uplink.update(username=p.id, password=creds[p.id])
+        cfg = gateway_config(p.id, topic_root, local.url, uplink, spool)
         path = configs / f"{p.id}.yaml"
         path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
         log = configs / f"{p.id}.log"
@@ -70,7 +94,11 @@ GATEWAY_SEED = 2
 
 
 def run_demo(
-    stations: int = 50, speed: float = 1.0, run_dir: str | None = None, gateway_stations: int = 2
+    stations: int = 50,
+    speed: float = 1.0,
+    run_dir: str | None = None,
+    gateway_stations: int = 2,
+    secure: bool = False,
 ) -> int:
     root = Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix="yizhan-demo-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -82,12 +110,23 @@ def run_demo(
     )
     local = Broker(root / "station-mosquitto")  # the ecosystem stations' own broker
     gateway_stations = max(0, min(gateway_stations, stations))
+    topic_root = os.environ.get("YZ_TOPIC_ROOT", "yz")
+    creds: dict[str, str] = {}
+    if secure:
+        creds = _secure_broker(root, stations - gateway_stations, gateway_stations, topic_root)
+        auth = root / "mqtt-auth"
+        broker.anonymous = False
+        broker.extra_config = (
+            f"password_file {auth / 'mosquitto.passwd'}\nacl_file {auth / 'mosquitto.acl'}\n"
+        )
     children: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         print(f"demo: run directory {root}", flush=True)
         broker.start()
         print(f"demo: mosquitto on {broker.url}", flush=True)
+        if secure:
+            print(f"demo: broker users and ACLs from the registry in {root / 'mqtt-auth'}; anonymous refused")
         influx.start()
         print(f"demo: InfluxDB on {influx.url}, database {influx.database}", flush=True)
         env = dict(os.environ)
@@ -99,6 +138,8 @@ def run_demo(
             YZ_HTTP_PORT=str(http_port),
             YZ_HTTP_HOST=http_host,
         )
+        if secure:
+            env.update(YZ_MQTT_USERNAME="yizhan-server", YZ_MQTT_PASSWORD=creds["yizhan-server"])
         # an accelerated simulation sends `speed` times a real station's rate
         env.setdefault("YZ_STATION_MAX_RATE", f"{50 * max(1.0, speed):g}")
         cli = [sys.executable, "-m", "server.cli"]
@@ -109,10 +150,12 @@ def run_demo(
         sim = [*cli, "sim", "--speed", str(speed), "--api", url]
         if stations > gateway_stations:
             native = ["--stations", str(stations - gateway_stations), "--seed", "1"]
+            if secure:  # each station with its own broker user
+                native += ["--credentials", str(root / "mqtt-auth" / "credentials.csv")]
             children.append(subprocess.Popen([*sim, *native], env=env, stdin=subprocess.DEVNULL))
         if gateway_stations:
             local.start()
-            children += _start_gateways(root, local, broker, gateway_stations, env.get("YZ_TOPIC_ROOT", "yz"))
+            children += _start_gateways(root, local, broker, gateway_stations, topic_root, creds)
             print(f"demo: {gateway_stations} stations of Tasmota/Zigbee2MQTT/ESPHome devices on {local.url},"
                   f" each through its own gateway (logs in {root / 'gateways'})", flush=True)  # fmt: skip
             ecosystem = ["--stations", str(gateway_stations), "--seed", str(GATEWAY_SEED), "--prefix", "gw"]

@@ -4,11 +4,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import httpx
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from server.localstack import free_port
 from tests.conftest import REPO, wait_for
@@ -71,3 +74,44 @@ def test_demo_serves_50_stations_with_data_within_30_s_and_ctrl_c_stops_everythi
     assert processes_mentioning(str(run_dir)) == []
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_the_secure_demo_logs_every_station_in_as_itself_and_refuses_anonymous_clients(tmp_path):
+    port, mqtt_port = free_port(), free_port()
+    env = dict(os.environ, YZ_HTTP_PORT=str(port), YZ_MQTT_URL=f"mqtt://127.0.0.1:{mqtt_port}")
+    for key in ("YZ_INFLUX_URL", "YZ_DATA_DIR"):
+        env.pop(key, None)
+    args = ["demo", "--secure", "--stations", "6", "--run-dir", str(tmp_path)]
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", *args],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+
+        def all_with_data() -> list[dict]:
+            try:
+                rows = httpx.get(f"http://127.0.0.1:{port}/api/v1/stations", timeout=2).json()
+            except httpx.HTTPError:
+                return []
+            return rows if len(rows) == 6 and all(s["last_seen"] for s in rows) else []
+
+        rows = wait_for(all_with_data, timeout_s=90, interval_s=0.5, what="6 stations with data")
+        assert {s["id"] for s in rows if s["devices_total"] == 5} == {"gw-0001", "gw-0002"}
+        anonymous = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="anonymous-probe")
+        refused = threading.Event()
+        anonymous.on_connect = lambda c, u, f, rc, p: rc.is_failure and refused.set()
+        anonymous.connect("127.0.0.1", mqtt_port)
+        anonymous.loop_start()
+        assert refused.wait(10), "the secure demo's broker let an anonymous client in"
+        anonymous.loop_stop()
+        creds = (tmp_path / "mqtt-auth" / "credentials.csv").read_text()
+        assert "st-0001" in creds and "gw-0001" in creds and "yizhan-server" in creds
+    finally:
+        demo.send_signal(signal.SIGINT)
+        out, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, out
+    assert processes_mentioning(str(tmp_path)) == []
