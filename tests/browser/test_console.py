@@ -3,6 +3,8 @@ simulated stations. Screenshots go to test-artifacts/ (or YZ_TEST_ARTIFACTS)."""
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -12,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from server.localstack import Broker, Influx
-from tests.conftest import REPO, Publisher, ServerProc, shared_server
+from tests.conftest import REPO, STATION_BODY, Publisher, ServerProc, shared_server
 
 ARTIFACTS = Path(os.environ.get("YZ_TEST_ARTIFACTS", REPO / "test-artifacts"))
 CHROMIUM_ARGS = [
@@ -119,3 +121,27 @@ def test_the_audit_and_map_pages_draw(fleet: ServerProc, page: Page) -> None:
     page.goto(fleet.url + "/#/audit")
     expect(page.locator("table#report")).to_be_visible()
     assert "format=csv" in page.locator("#csv").get_attribute("href")
+
+
+def test_on_a_server_with_users_the_console_asks_for_a_token_and_then_works(make_server, page: Page) -> None:
+    server = make_server()
+    assert server.put_station("st-tok", STATION_BODY).status_code == 201
+    added = subprocess.run(
+        [sys.executable, "-m", "server.cli", "users", "add", "ops", "--role", "operator"],
+        env=server.env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    token = added.stdout.strip().splitlines()[-1]
+    page.goto(server.url + "/")
+    expect(page.locator("#signin")).to_contain_text("访问令牌")
+    expect(page.locator("#live")).not_to_have_class("live on")  # the stream wants a token too
+    page.fill("#token", "yz_wrong")
+    page.click("#signin button")
+    expect(page.locator("#signin")).to_be_visible()  # refused: asked again
+    page.fill("#token", token)
+    page.click("#signin button")
+    expect(page.locator("#stations tbody tr")).to_have_count(1)
+    expect(page.locator("#live")).to_have_class("live on")
