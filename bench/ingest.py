@@ -201,8 +201,9 @@ def soak(
     samples: list[float] = []
     lag0 = server.buckets("yz_ingest_lag_seconds")
     written0, t0 = server.metric("yz_points_written_total"), time.monotonic()
+    offered: list[tuple[int, float]] = []
     loader = threading.Thread(
-        target=run_load, args=("127.0.0.1", broker.port, "yz", stations, total, 2, rate, 2)
+        target=lambda: offered.append(run_load("127.0.0.1", broker.port, "yz", stations, total, 2, rate, 2))
     )
     loader.start()
     while loader.is_alive():
@@ -211,9 +212,11 @@ def soak(
     deadline = time.monotonic() + 600
     while server.metric("yz_points_written_total") - written0 < total and time.monotonic() < deadline:
         time.sleep(0.5)
+    sent, seconds = offered[0] if offered else (0, 1.0)
     return {
         "soak_minutes": minutes,
         "soak_offered_rate": rate,
+        "soak_sent_rate": round(sent / seconds),  # what the load generator managed to send
         "soak_durable_rate": round(
             (server.metric("yz_points_written_total") - written0) / (time.monotonic() - t0)
         ),
