@@ -9,7 +9,9 @@ import time
 
 import orjson
 
-from bench.loadgen import DEVICES, station_ids
+from bench.ingest import DEVICES
+from bench.loadgen import DEVICES as PAYLOADS
+from bench.loadgen import station_ids
 from server.clock import make_clock
 from server.domain.alerts import AlertEngine
 from server.domain.fleet import Fleet
@@ -23,22 +25,7 @@ def main() -> int:
     ap.add_argument("--messages", type=int, default=60_000)
     ap.add_argument("--rounds", type=int, default=6)
     args = ap.parse_args()
-    spec = StationSpec.model_validate(
-        {
-            "name": "基准驿站",
-            "district": "bench",
-            "schedule": "24h",
-            "devices": [
-                {"id": d, "type": t}
-                for d, t in (
-                    ("door", "door_sensor"),
-                    ("water", "water_dispenser"),
-                    ("power", "power_strip"),
-                    ("speaker", "smart_speaker"),
-                )
-            ],
-        }
-    )
+    spec = StationSpec(name="基准驿站", district="bench", schedule="24h", devices=DEVICES)
     fleet = Fleet()
     ids = station_ids(args.stations)
     for sid in ids:
@@ -47,10 +34,10 @@ def main() -> int:
     now = int(time.time() * 1000)
     messages = []
     for n in range(args.messages):
-        device, data = DEVICES[n % len(DEVICES)]
-        body = {"ts": now + n, "seq": n // len(DEVICES), "boot": 1, "data": data}
+        device, data = PAYLOADS[n % len(PAYLOADS)]
+        body = {"ts": now + n, "seq": n // len(PAYLOADS), "boot": 1, "data": data}
         messages.append(
-            (f"yz/stations/{ids[n // len(DEVICES) % len(ids)]}/{device}/telemetry", orjson.dumps(body))
+            (f"yz/stations/{ids[n // len(PAYLOADS) % len(ids)]}/{device}/telemetry", orjson.dumps(body))
         )
     rates = []
     for _ in range(args.rounds):

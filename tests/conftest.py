@@ -26,6 +26,16 @@ from server.localstack import Broker, Influx, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 _ids = itertools.count(1)
+_started: list["ServerProc"] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_server_outlives_the_session() -> Iterator[None]:
+    """A fixture that failed half-way (after starting its server, before its yield) would leave
+    that server running: whatever is still running at the end is killed."""
+    yield
+    for server in _started:
+        server.stop(kill=True)
 
 
 @pytest.fixture(scope="session")
@@ -122,6 +132,7 @@ class ServerProc:
         return env
 
     def start(self) -> "ServerProc":
+        _started.append(self)
         log = (self.data_dir / "server.log").open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "server"],

@@ -34,21 +34,25 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def test_demo_serves_50_stations_with_data_within_30_s_and_ctrl_c_stops_everything(tmp_path):
-    port = free_port()
-    run_dir = tmp_path / "demo-run"
-    env = dict(os.environ, YZ_HTTP_PORT=str(port))
-    for key in ("YZ_MQTT_URL", "YZ_INFLUX_URL", "YZ_DATA_DIR"):
-        env.pop(key, None)
-    started = time.monotonic()
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "demo", "--run-dir", str(run_dir)],
+def start_demo(*args: str, **env_vars: str) -> subprocess.Popen:
+    """`yizhan demo ARGS` with its own services (the YZ_* of the test run left out)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("YZ_MQTT_URL", "YZ_INFLUX_URL", "YZ_DATA_DIR")}
+    env.update(env_vars)
+    return subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "demo", *args],
         env=env,
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_demo_serves_50_stations_with_data_within_30_s_and_ctrl_c_stops_everything(tmp_path):
+    port = free_port()
+    run_dir = tmp_path / "demo-run"
+    started = time.monotonic()
+    demo = start_demo("--run-dir", str(run_dir), YZ_HTTP_PORT=str(port))
     try:
 
         def stations_with_data() -> list[dict]:
@@ -78,18 +82,8 @@ def test_demo_serves_50_stations_with_data_within_30_s_and_ctrl_c_stops_everythi
 
 def test_the_secure_demo_logs_every_station_in_as_itself_and_refuses_anonymous_clients(tmp_path):
     port, mqtt_port = free_port(), free_port()
-    env = dict(os.environ, YZ_HTTP_PORT=str(port), YZ_MQTT_URL=f"mqtt://127.0.0.1:{mqtt_port}")
-    for key in ("YZ_INFLUX_URL", "YZ_DATA_DIR"):
-        env.pop(key, None)
-    args = ["demo", "--secure", "--stations", "6", "--run-dir", str(tmp_path)]
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", *args],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    args = ("--secure", "--stations", "6", "--run-dir", str(tmp_path))
+    demo = start_demo(*args, YZ_HTTP_PORT=str(port), YZ_MQTT_URL=f"mqtt://127.0.0.1:{mqtt_port}")
     try:
 
         def all_with_data() -> list[dict]:
