@@ -125,8 +125,8 @@ class Gateway:
             infos = [self.uplink.publish(t, p, qos=1, retain=r) for _, t, p, r in batch]
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline and not all(_published(i) for i in infos):
-                if not self._uplink_up.is_set():
-                    break
+                if not self._uplink_up.is_set() or self._stop.is_set():
+                    break  # unconfirmed rows stay in the spool: sent again, the same points
                 time.sleep(0.01)
             done = 0
             for info, row in zip(infos, batch, strict=True):

@@ -189,6 +189,7 @@ def run_demo(
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+                child.wait(10)  # reaped: nothing of the demo outlives it
         local.stop()
         influx.stop()
         broker.stop()
