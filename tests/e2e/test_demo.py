@@ -19,18 +19,19 @@ from tests.conftest import REPO, wait_for
 pytestmark = pytest.mark.e2e
 
 
-def processes_mentioning(text: str) -> list[int]:
-    """PIDs whose command line or environment mentions `text`."""
+def processes_mentioning(text: str) -> list[str]:
+    """Processes (PID and command line) whose command line or environment mentions `text`."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
         try:
-            blob = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
+            cmdline, environ = (proc / "cmdline").read_bytes(), (proc / "environ").read_bytes()
         except OSError:
             continue
-        if text.encode() in blob:
-            found.append(int(proc.name))
+        if text.encode() in cmdline + environ:
+            command = cmdline.replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{proc.name} {command[:200]}")
     return found
 
 
