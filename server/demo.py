@@ -55,9 +55,16 @@ def _secure_broker(root: Path, native: int, gateway_stations: int, topic_root: s
 
 
 def _start_gateways(
-    root: Path, local: Broker, central: Broker, count: int, topic_root: str, creds: dict[str, str] | None
-) -> list[subprocess.Popen]:
-    """One `yizhan gateway` per ecosystem station, listening before its devices speak."""
+    root: Path,
+    local: Broker,
+    central: Broker,
+    count: int,
+    topic_root: str,
+    creds: dict[str, str] | None,
+    children: list[subprocess.Popen],
+) -> None:
+    """One `yizhan gateway` per ecosystem station, listening before its devices speak. Each joins
+    `children` as soon as it runs, so that a Ctrl-C in the middle stops it too."""
     import yaml
 
     from device_sim.ecosystems import gateway_config
@@ -65,7 +72,6 @@ def _start_gateways(
 
     configs = root / "gateways"
     configs.mkdir(exist_ok=True)
-    procs = []
     for p in make_profiles(count, GATEWAY_SEED, prefix="gw"):
         spool = str(configs / f"{p.id}.spool.db")
         uplink: dict[str, str] = {"url": central.url}
@@ -76,7 +82,7 @@ def _start_gateways(
         path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
         log = configs / f"{p.id}.log"
         with log.open("ab") as out:
-            procs.append(
+            children.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "server.cli", "gateway", "--config", str(path)],
                     stdout=out,
@@ -87,7 +93,6 @@ def _start_gateways(
         deadline = time.monotonic() + 30
         while "local broker connected" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
-    return procs
 
 
 GATEWAY_SEED = 2
@@ -155,7 +160,7 @@ def run_demo(
             children.append(subprocess.Popen([*sim, *native], env=env, stdin=subprocess.DEVNULL))
         if gateway_stations:
             local.start()
-            children += _start_gateways(root, local, broker, gateway_stations, topic_root, creds)
+            _start_gateways(root, local, broker, gateway_stations, topic_root, creds, children)
             print(f"demo: {gateway_stations} stations of Tasmota/Zigbee2MQTT/ESPHome devices on {local.url},"
                   f" each through its own gateway (logs in {root / 'gateways'})", flush=True)  # fmt: skip
             ecosystem = ["--stations", str(gateway_stations), "--seed", str(GATEWAY_SEED), "--prefix", "gw"]

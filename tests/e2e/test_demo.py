@@ -110,3 +110,15 @@ def test_the_secure_demo_logs_every_station_in_as_itself_and_refuses_anonymous_c
         out, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, out
     assert processes_mentioning(str(tmp_path)) == []
+
+
+def test_ctrl_c_while_the_gateways_start_still_stops_every_process(tmp_path):
+    demo = start_demo("--stations", "4", "--run-dir", str(tmp_path), YZ_HTTP_PORT=str(free_port()))
+    try:
+        first_gateway = tmp_path / "gateways" / "gw-0001.log"
+        wait_for(first_gateway.exists, 60, interval_s=0.02, what="the first gateway started")
+    finally:
+        demo.send_signal(signal.SIGINT)
+        out, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, out
+    assert processes_mentioning(str(tmp_path)) == []
