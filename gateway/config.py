@@ -25,7 +25,8 @@ class SpoolConfig(BaseModel):
     max_mb: float = Field(512, gt=0)
     max_age_days: float = Field(14, gt=0)
     # messages/s sent from the spool: a backlog replayed after an outage must stay under the
-    # server's per-station budget (YZ_STATION_MAX_RATE, 50/s by default) or it would be refused
+    # server's per-station budget where one is set (YZ_STATION_MAX_RATE, 50/s suggested) or it
+    # would be refused
     send_rate: float = Field(40, gt=0)
 
 

@@ -37,8 +37,10 @@ class Settings(BaseSettings):
     metrics_public: bool = True
     http_max_body_kb: int = Field(1024, gt=0)
     http_body_timeout_s: float = Field(10.0, gt=0)
-    # per-station message budget: sustained messages/s and burst; 0 = no limit
-    station_max_rate: float = Field(50.0, ge=0)
+    # per-station message budget: sustained messages/s and burst; 0 (the default) = no limit.
+    # Off by default: refusing drops messages the broker accepted (DESIGN.md "Durability"), and a
+    # burst replay or an accelerated simulation is legitimate; production sets e.g. 50
+    station_max_rate: float = Field(0.0, ge=0)
     station_burst: int = Field(500, gt=0)
     # tuning, not in the contract
     batch_lines: int = Field(5000, gt=0)

@@ -124,9 +124,6 @@ class ServerProc:
             YZ_DATA_DIR=str(self.data_dir),
             YZ_HTTP_PORT=str(self.http_port),
             YZ_MQTT_CLIENT_ID=f"yizhan-server-{self.root}",
-            # tests replay hours in seconds from a few stations: far beyond a real station's
-            # rate, so the per-station budget is off unless a test turns it on
-            YZ_STATION_MAX_RATE="0",
         )
         env.update(self.extra_env)
         return env

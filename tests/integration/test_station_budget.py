@@ -102,3 +102,20 @@ def test_a_station_at_ten_times_its_rate_does_not_delay_the_others(make_server) 
     assert limited() > 0
     assert all(stored()[sid] == seq[sid] + 1 for sid in QUIET)
     assert stored()["noisy"] <= 20 + budget * (PHASE_S + 1)
+
+
+def test_without_a_budget_set_a_burst_from_one_station_is_all_stored(make_server) -> None:
+    """The default keeps DESIGN.md's promise: what the broker accepted is stored, bursts too."""
+    server = make_server()
+    assert server.put_station("burst", dict(STATION_BODY, schedule="24h")).status_code == 201
+    pub = Publisher(server.broker)
+    try:
+        now = int(time.time() * 1000)
+        for n in range(2000):  # far above any budget's burst, as fast as the client sends
+            body = {"ts": now + n, "seq": n, "boot": 1, "data": {"water_temp_c": 90.0}}
+            pub.client.publish(server.topic("burst", "water", "telemetry"), orjson.dumps(body), qos=1)
+        stored = "SELECT count(seq) FROM water_dispenser WHERE station = 'burst'"
+        wait_for(lambda: (r := server.query(stored)) and r[0]["count"] == 2000, 30, what="all 2000 stored")
+    finally:
+        pub.close()
+    assert server.metric("yz_messages_rejected_total", reason="rate_limited") == 0
