@@ -100,12 +100,12 @@ def _ecosystem_gateways(args: argparse.Namespace, bodies: dict[str, dict]) -> Ca
 
     import yaml
 
-    from device_sim.ecosystems import EcosystemVoices, gateway_config
+    from device_sim.ecosystems import EcosystemVoices, gateway_config, with_gateway
 
     out = Path(args.ecosystems)
     out.mkdir(parents=True, exist_ok=True)
     for sid, body in bodies.items():
-        body["devices"].append({"id": "gateway", "type": "gateway"})
+        bodies[sid] = with_gateway(body)
         uplink = {"url": args.uplink_url}
         cfg = gateway_config(sid, args.topic_root, args.mqtt_url, uplink, str(out / f"{sid}.spool.db"))
         (out / f"{sid}.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))

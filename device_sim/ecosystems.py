@@ -32,6 +32,11 @@ def names(station: str) -> dict[str, str]:
     }
 
 
+def with_gateway(body: dict) -> dict:
+    """A station's registration body with its gateway as a device (it speaks for itself too)."""
+    return {**body, "devices": [*body["devices"], {"id": "gateway", "type": "gateway"}]}
+
+
 def gateway_config(station: str, root: str, local_url: str, uplink: dict[str, Any], spool: str) -> dict:
     """The `yizhan gateway --config` body for one ecosystem station."""
     n = names(station)

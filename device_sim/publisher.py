@@ -1,5 +1,6 @@
 """Publishing the simulated stations' messages over MQTT on a virtual clock."""
 
+import csv
 import heapq
 import threading
 import time
@@ -91,8 +92,6 @@ class StationPublishers:
 
 def read_credentials(path: str) -> dict[str, str]:
     """Station passwords from `yizhan mqtt-auth`'s credentials.csv (kind, subject, username, password)."""
-    import csv
-
     with open(path, newline="", encoding="utf-8") as f:
         return {r["username"]: r["password"] for r in csv.DictReader(f) if r["kind"] == "station"}
 

@@ -15,8 +15,6 @@ from prometheus_client import CollectorRegistry, Counter
 from server.domain.access import PUBLIC, READERS, ROUTE_ROLES, Principal, Role
 from server.users import UserStore
 
-AUTH_MODES = ("auto", "required", "off")
-
 
 def route_roles(metrics_public: bool) -> dict[tuple[str, str], frozenset[Role]]:
     table = dict(ROUTE_ROLES)

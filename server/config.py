@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     @field_validator("auth")
     @classmethod
     def _auth_mode(cls, value: str) -> str:
-        if value not in ("auto", "required", "off"):
+        from server.domain.access import AUTH_MODES
+
+        if value not in AUTH_MODES:
             raise ValueError("YZ_AUTH is 'auto', 'required' or 'off'")
         return value
 

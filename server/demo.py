@@ -36,16 +36,15 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 60) -> No
 def _secure_broker(root: Path, native: int, gateway_stations: int, topic_root: str) -> dict[str, str]:
     """Broker users and ACLs for the demo's stations (`yizhan mqtt-auth`, registered first):
     writes them under root/mqtt-auth; returns username → password."""
+    from device_sim.ecosystems import with_gateway
     from device_sim.profiles import make_profiles
     from server.domain.station import StationSpec
     from server.mqtt_auth import generate
     from server.registry import Registry
 
     bodies = {p.id: p.registration() for p in make_profiles(native, 1)}
-    for p in make_profiles(gateway_stations, GATEWAY_SEED, prefix="gw"):
-        body = p.registration()
-        body["devices"].append({"id": "gateway", "type": "gateway"})
-        bodies[p.id] = body
+    ecosystem = make_profiles(gateway_stations, GATEWAY_SEED, prefix="gw")
+    bodies |= {p.id: with_gateway(p.registration()) for p in ecosystem}
     data = root / "data"
     registry = Registry(data / "registry.sqlite")
     registry.put_stations({sid: StationSpec.model_validate(b) for sid, b in bodies.items()})

@@ -136,12 +136,11 @@ async def _save_unregistered(services: Services) -> None:
             await asyncio.to_thread(services.registry.save_unregistered, list(ingest.unregistered.values()))
 
 
-async def _report_over_budget(services: Services) -> None:
+async def _report_over_budget(budget: StationBudget) -> None:
     """Once a minute, name the stations that sent more than their budget (refused, counted)."""
     while True:
         await asyncio.sleep(60.0)
-        budget = services.ingest.budget
-        over = budget.report() if budget is not None else None
+        over = budget.report()
         if over:
             worst = ", ".join(f"{station} {n}" for station, n in over.most_common(10))
             log.warning(
@@ -159,10 +158,11 @@ async def running(services: Services) -> AsyncIterator[Services]:
     tasks = [
         asyncio.create_task(services.pipeline.run(), name="pipeline"),
         asyncio.create_task(_save_unregistered(services), name="unregistered"),
-        asyncio.create_task(_report_over_budget(services), name="budget"),
         asyncio.create_task(supervised(services.alerting.deliverer.run), name="deliveries"),
         asyncio.create_task(supervised(services.audit.run), name="audit"),
     ]
+    if services.ingest.budget is not None:
+        tasks.append(asyncio.create_task(_report_over_budget(services.ingest.budget), name="budget"))
     services.mqtt.start()
     try:
         yield services

@@ -5,10 +5,11 @@ from typing import Literal
 
 Role = Literal["admin", "operator", "crew", "auditor"]
 ROLES: tuple[Role, ...] = ("admin", "operator", "crew", "auditor")
+AUTH_MODES = ("auto", "required", "off")  # YZ_AUTH
 
 PUBLIC: frozenset[Role] = frozenset()  # no token needed
 _ALL: frozenset[Role] = frozenset(ROLES)
-_READERS: frozenset[Role] = frozenset({"admin", "operator", "auditor"})
+READERS: frozenset[Role] = frozenset({"admin", "operator", "auditor"})
 _ADMIN: frozenset[Role] = frozenset({"admin"})
 _OPERATORS: frozenset[Role] = frozenset({"admin", "operator"})
 _ALERT_HANDLERS: frozenset[Role] = frozenset({"admin", "operator", "crew"})
@@ -17,30 +18,29 @@ _ALERT_HANDLERS: frozenset[Role] = frozenset({"admin", "operator", "crew"})
 # a startup error: nothing is reachable by accident.
 ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/healthz"): PUBLIC,
-    ("GET", "/metrics"): PUBLIC,  # YZ_METRICS_PUBLIC=false makes it _READERS
+    ("GET", "/metrics"): PUBLIC,  # YZ_METRICS_PUBLIC=false makes it READERS
     ("GET", "/api/v1/public/stations/nearby"): PUBLIC,
     ("GET", "/api/v1/whoami"): _ALL,
     ("PUT", "/api/v1/stations/{station_id}"): _ADMIN,
-    ("GET", "/api/v1/stations"): _READERS,
-    ("GET", "/api/v1/stations/{station_id}"): _READERS,
-    ("GET", "/api/v1/stations/{station_id}/usage"): _READERS,
-    ("GET", "/api/v1/stations/{station_id}/opening"): _READERS,
-    ("GET", "/api/v1/unregistered"): _READERS,
-    ("GET", "/api/v1/reports/audit"): _READERS,
+    ("GET", "/api/v1/stations"): READERS,
+    ("GET", "/api/v1/stations/{station_id}"): READERS,
+    ("GET", "/api/v1/stations/{station_id}/usage"): READERS,
+    ("GET", "/api/v1/stations/{station_id}/opening"): READERS,
+    ("GET", "/api/v1/unregistered"): READERS,
+    ("GET", "/api/v1/reports/audit"): READERS,
     ("GET", "/api/v1/alerts"): _ALL,  # a crew sees its districts only
     ("GET", "/api/v1/alerts/stream"): _ALL,
     ("GET", "/api/v1/alerts/{alert_id}"): _ALL,
     ("POST", "/api/v1/alerts/{alert_id}/ack"): _ALERT_HANDLERS,
     ("POST", "/api/v1/alerts/{alert_id}/resolve"): _ALERT_HANDLERS,
     ("PUT", "/api/v1/crews/{crew_id}"): _ADMIN,
-    ("GET", "/api/v1/crews"): _READERS,
-    ("GET", "/api/v1/crews/{crew_id}"): _READERS,
+    ("GET", "/api/v1/crews"): READERS,
+    ("GET", "/api/v1/crews/{crew_id}"): READERS,
     ("POST", "/api/v1/silences"): _OPERATORS,
-    ("GET", "/api/v1/silences"): _READERS,
+    ("GET", "/api/v1/silences"): READERS,
     ("DELETE", "/api/v1/silences/{silence_id}"): _OPERATORS,
     ("GET", "/api/v1/users"): _ADMIN,
 }
-READERS = _READERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +54,6 @@ class Principal:
     def sees_district(self, district: str) -> bool:
         """Crews see their own districts; every other role sees all."""
         return self.role != "crew" or district in self.districts
-
-
-def allowed(principal: Principal, roles: frozenset[Role]) -> bool:
-    return principal.role in roles
 
 
 def parse_districts(text: str | None) -> frozenset[str]:
