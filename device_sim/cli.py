@@ -95,7 +95,8 @@ def register(api: str, bodies: dict[str, dict], timeout_s: float = 60.0) -> None
 
 
 def _ecosystem_gateways(args: argparse.Namespace, bodies: dict[str, dict]) -> Callable:
-    """Gateway configs for ecosystem stations (registered with their gateway device); the speaker."""
+    """Gateway configs for ecosystem stations (registered with their gateway device); the speaker.
+    A config already in DIR is kept: it may carry the uplink's credentials or local edits."""
     from pathlib import Path
 
     import yaml
@@ -104,12 +105,18 @@ def _ecosystem_gateways(args: argparse.Namespace, bodies: dict[str, dict]) -> Ca
 
     out = Path(args.ecosystems)
     out.mkdir(parents=True, exist_ok=True)
+    written = 0
     for sid, body in bodies.items():
         bodies[sid] = with_gateway(body)
+        path = out / f"{sid}.yaml"
+        if path.exists():
+            continue
         uplink = {"url": args.uplink_url}
         cfg = gateway_config(sid, args.topic_root, args.mqtt_url, uplink, str(out / f"{sid}.spool.db"))
-        (out / f"{sid}.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
-    print(f"sim: {len(bodies)} gateway configs in {out} (uplink {args.uplink_url})", flush=True)
+        path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
+        written += 1
+    kept = len(bodies) - written
+    print(f"sim: gateway configs in {out}: {written} written, {kept} kept (uplink {args.uplink_url})")
     return EcosystemVoices(args.topic_root, args.timezone).speak
 
 

@@ -33,6 +33,26 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 60) -> No
     raise ServiceError(f"the server did not become healthy at {url} within {timeout_s:.0f} s")
 
 
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
+
+
+def _spawn(children: list[subprocess.Popen], args: list[str], **popen: object) -> subprocess.Popen:
+    """Start a child and list it for stopping as one step: a Ctrl-C (or SIGTERM) that arrives
+    meanwhile takes effect once the child is listed, so that nothing started is left running.
+    (Handlers, not the signal mask: children would inherit a blocked mask.)"""
+    caught: list[int] = []
+    previous = {s: signal.signal(s, lambda n, _: caught.append(n)) for s in _STOPPING}
+    try:
+        child = subprocess.Popen(args, stdin=subprocess.DEVNULL, **popen)  # type: ignore[call-overload]
+        children.append(child)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if caught:
+        raise KeyboardInterrupt
+    return child
+
+
 def _secure_broker(root: Path, native: int, gateway_stations: int, topic_root: str) -> dict[str, str]:
     """Broker users and ACLs for the demo's stations (`yizhan mqtt-auth`, registered first):
     writes them under root/mqtt-auth; returns username → password."""
@@ -81,14 +101,8 @@ def _start_gateways(
         path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
         log = configs / f"{p.id}.log"
         with log.open("ab") as out:
-            children.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "server.cli", "gateway", "--config", str(path)],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                )
-            )
+            gateway = [sys.executable, "-m", "server.cli", "gateway", "--config", str(path)]
+            _spawn(children, gateway, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while "local broker connected" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -147,8 +161,7 @@ def run_demo(
         # an accelerated simulation sends `speed` times a real station's rate
         env.setdefault("YZ_STATION_MAX_RATE", f"{50 * max(1.0, speed):g}")
         cli = [sys.executable, "-m", "server.cli"]
-        server = subprocess.Popen([*cli, "server"], env=env, stdin=subprocess.DEVNULL)
-        children.append(server)
+        server = _spawn(children, [*cli, "server"], env=env)
         url = f"http://{http_host}:{http_port}"
         _wait_healthy(url, server)
         sim = [*cli, "sim", "--speed", str(speed), "--api", url]
@@ -156,7 +169,7 @@ def run_demo(
             native = ["--stations", str(stations - gateway_stations), "--seed", "1"]
             if secure:  # each station with its own broker user
                 native += ["--credentials", str(root / "mqtt-auth" / "credentials.csv")]
-            children.append(subprocess.Popen([*sim, *native], env=env, stdin=subprocess.DEVNULL))
+            _spawn(children, [*sim, *native], env=env)
         if gateway_stations:
             local.start()
             _start_gateways(root, local, broker, gateway_stations, topic_root, creds, children)
@@ -165,7 +178,7 @@ def run_demo(
             ecosystem = ["--stations", str(gateway_stations), "--seed", str(GATEWAY_SEED), "--prefix", "gw"]
             ecosystem += ["--mqtt-url", local.url, "--ecosystems", str(root / "gateways")]
             ecosystem += ["--uplink-url", broker.url]
-            children.append(subprocess.Popen([*sim, *ecosystem], env=env, stdin=subprocess.DEVNULL))
+            _spawn(children, [*sim, *ecosystem], env=env)
         print(
             f"\n  yizhan is running: {url}/api/v1/stations  (API docs: {url}/docs)"
             "\n  Ctrl-C stops everything.\n",

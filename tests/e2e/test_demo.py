@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import paho.mqtt.client as mqtt
 import pytest
+import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
 from server.localstack import free_port
@@ -103,6 +104,9 @@ def test_the_secure_demo_logs_every_station_in_as_itself_and_refuses_anonymous_c
         anonymous.loop_start()
         assert refused.wait(10), "the secure demo's broker let an anonymous client in"
         anonymous.loop_stop()
+        # the simulator kept the demo's gateway configs: the uplink logs in as the station
+        gateway = yaml.safe_load((tmp_path / "gateways" / "gw-0001.yaml").read_text())
+        assert gateway["uplink"]["username"] == "gw-0001" and gateway["uplink"]["password"]
         creds = (tmp_path / "mqtt-auth" / "credentials.csv").read_text()
         assert "st-0001" in creds and "gw-0001" in creds and "yizhan-server" in creds
     finally:
