@@ -4,7 +4,7 @@ Starts a private mosquitto and InfluxDB, `yizhan server`, and `yizhan sim --stat
 --speed 1` as background load; then publishes fault events on probe stations and measures the
 time from publish to the crew's webhook receiving the `firing` notification.
 
-    .venv/bin/python -m bench.alert_latency [--stations 1000] [--samples 200]
+    .venv/bin/python -m yizhan.bench.alert_latency [--stations 1000] [--samples 200]
 """
 
 import argparse
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import httpx
 
-from server.localstack import Broker, Influx, free_port
 from tests.alerting_peers import WebhookReceiver
 from tests.conftest import Publisher
+from yizhan.localstack import Broker, Influx, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 PROBES = 20
@@ -42,7 +42,7 @@ def main() -> int:
     procs: list[subprocess.Popen] = []
     hook = WebhookReceiver()
     try:
-        cli = [sys.executable, "-m", "server.cli"]
+        cli = [sys.executable, "-m", "yizhan"]
         log = (run / "server.log").open("wb")
         procs.append(
             subprocess.Popen([*cli, "server"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)

@@ -3,7 +3,7 @@
 Seals synthetic but realistic station-days into a fresh hash chain, then times what
 `GET /api/v1/reports/audit` does for each format, and `yizhan audit verify` over the chain.
 
-    .venv/bin/python -m bench.audit_report [--stations 600] [--days 30]
+    .venv/bin/python -m yizhan.bench.audit_report [--stations 600] [--days 30]
 """
 
 import argparse
@@ -15,11 +15,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from server.alert_store import AlertStore
-from server.audit_api import build_report
-from server.audit_report import to_csv, to_html
-from server.audit_store import AuditStore
-from server.domain.station import StationSpec
+from yizhan.server.alert_store import AlertStore
+from yizhan.server.audit_api import build_report
+from yizhan.server.audit_report import to_csv, to_html
+from yizhan.server.audit_store import AuditStore
+from yizhan.server.domain.station import StationSpec
 
 REPO = Path(__file__).resolve().parent.parent
 

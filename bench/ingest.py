@@ -24,11 +24,11 @@ import httpx
 import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from yizhan.bench.loadgen import run_load, station_ids
+from yizhan.server.domain.station import StationSpec
+from yizhan.server.registry import Registry
 
-from bench.loadgen import run_load, station_ids
-from server.domain.station import StationSpec
-from server.localstack import Broker, Influx, free_port
-from server.registry import Registry
+from yizhan.localstack import Broker, Influx, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -74,7 +74,7 @@ class Server:
         )
         log = (data_dir / "server.log").open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "server"],
+            [sys.executable, "-m", "yizhan", "server"],
             env=env,
             cwd=REPO,
             stdout=log,

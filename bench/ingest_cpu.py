@@ -1,22 +1,21 @@
 """Ingest's own cost, in process: `Ingest.handle` over the bench payload mix, no broker, no
 InfluxDB — what one core spends per message on decoding, fleet and alert state, line encoding.
 
-    .venv/bin/python -m bench.ingest_cpu [--stations 2000] [--messages 60000]
+    .venv/bin/python -m yizhan.bench.ingest_cpu [--stations 2000] [--messages 60000]
 """
 
 import argparse
 import time
 
 import orjson
-
-from bench.ingest import DEVICES
-from bench.loadgen import DEVICES as PAYLOADS
-from bench.loadgen import station_ids
-from server.clock import make_clock
-from server.domain.alerts import AlertEngine
-from server.domain.fleet import Fleet
-from server.domain.station import StationSpec
-from server.ingest import Ingest
+from yizhan.bench.ingest import DEVICES
+from yizhan.bench.loadgen import DEVICES as PAYLOADS
+from yizhan.bench.loadgen import station_ids
+from yizhan.server.clock import make_clock
+from yizhan.server.domain.alerts import AlertEngine
+from yizhan.server.domain.fleet import Fleet
+from yizhan.server.domain.station import StationSpec
+from yizhan.server.ingest import Ingest
 
 
 def main() -> int:

@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-
-from device_sim.ledger import Ledger
-from device_sim.profiles import make_profiles
-from device_sim.publisher import Publisher, StationPublishers, play, read_credentials, station_messages
-from device_sim.station import SimStation
+from yizhan.device_sim.ledger import Ledger
+from yizhan.device_sim.profiles import make_profiles
+from yizhan.device_sim.publisher import Publisher, StationPublishers, play, read_credentials, station_messages
+from yizhan.device_sim.station import SimStation
 
 _DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 
@@ -100,8 +99,7 @@ def _ecosystem_gateways(args: argparse.Namespace, bodies: dict[str, dict]) -> Ca
     from pathlib import Path
 
     import yaml
-
-    from device_sim.ecosystems import EcosystemVoices, gateway_config, with_gateway
+    from yizhan.device_sim.ecosystems import EcosystemVoices, gateway_config, with_gateway
 
     out = Path(args.ecosystems)
     out.mkdir(parents=True, exist_ok=True)
@@ -121,7 +119,7 @@ def _ecosystem_gateways(args: argparse.Namespace, bodies: dict[str, dict]) -> Ca
 
 
 def run(args: argparse.Namespace) -> int:
-    from server.config import broker_address
+    from yizhan.server.config import broker_address
 
     tz = ZoneInfo(args.timezone)
     if args.start:

@@ -1,7 +1,7 @@
 """Simulated stations built from off-the-shelf parts: the power strip speaks Tasmota, the door
-sensor Zigbee2MQTT, the boiler ESPHome (its leak sensor Zigbee2MQTT), the speaker PROTOCOL.md.
+sensor Zigbee2MQTT, the boiler ESPHome (its leak sensor Zigbee2MQTT), the speaker docs/protocol.md.
 
-The station's PROTOCOL.md messages are re-spoken at the moment they are sent, in real time, as
+The station's docs/protocol.md messages are re-spoken at the moment they are sent, in real time, as
 those devices would: no timestamps (the gateway stamps what it hears), Tasmota's local `Time`,
 and the native speaker stamped by its own clock. Staff open and close the station with relay 4
 of the strip. A gateway config per station is written alongside (`gateway_config`).
@@ -13,8 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-
-from protocol.topics import TopicError, TopicKind, parse_station_topic
+from yizhan.protocol.topics import TopicError, TopicKind, parse_station_topic
 
 STATE_RELAY = 4
 MARGINS = {"overcurrent": "PowerHigh", "undervoltage": "VoltageLow"}
@@ -69,7 +68,7 @@ def gateway_config(station: str, root: str, local_url: str, uplink: dict[str, An
 
 
 class EcosystemVoices:
-    """Re-speaks PROTOCOL.md messages of simulated stations in their devices' own formats."""
+    """Re-speaks docs/protocol.md messages of simulated stations in their devices' own formats."""
 
     def __init__(self, root: str, timezone: str) -> None:
         self.root = root

@@ -64,7 +64,7 @@ class StationProfile:
         return self.weekend_hours if weekday >= 5 else self.weekday_hours
 
     def registration(self) -> dict:
-        """The station body of CONTRACT.md for `PUT /api/v1/stations/{id}`."""
+        """The station body of docs/contract.md for `PUT /api/v1/stations/{id}`."""
 
         def fmt(r: tuple[int, int]) -> list[str]:
             return [f"{r[0] // 3600:02d}:{r[0] % 3600 // 60:02d}-{r[1] // 3600:02d}:{r[1] % 3600 // 60:02d}"]

@@ -9,9 +9,8 @@ from datetime import date, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-
-from device_sim.ledger import Ledger
-from device_sim.station import Outgoing, SimStation
+from yizhan.device_sim.ledger import Ledger
+from yizhan.device_sim.station import Outgoing, SimStation
 
 MAX_UNACKED = 20_000
 

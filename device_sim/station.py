@@ -2,7 +2,7 @@
 
 A day is planned first (opening, outages, visits and what visitors do, faults), then played in
 time order through the devices, which number their messages (`boot`, `seq`) exactly as
-PROTOCOL.md says. What really happened is recorded alongside in a `DayTruth`.
+docs/protocol.md says. What really happened is recorded alongside in a `DayTruth`.
 
 Outages are power losses of the device: while a device is out nothing it serves happens
 (no water, no microwave, no speaker), and the door sensor is only ever out while the station
@@ -15,9 +15,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import orjson
-
-from device_sim.profiles import DEVICES, StationProfile
-from protocol.topics import TopicKind, device_topic, state_topic
+from yizhan.device_sim.profiles import DEVICES, StationProfile
+from yizhan.protocol.topics import TopicKind, device_topic, state_topic
 
 STANDBY_W = 3.0
 CHARGER_W = 8.0

@@ -17,15 +17,14 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-
-from gateway.adapters import Adapter, AdapterError
-from gateway.adapters.esphome import EsphomeAdapter
-from gateway.adapters.tasmota import TasmotaAdapter
-from gateway.adapters.zigbee2mqtt import Zigbee2MqttAdapter
-from gateway.config import Broker, GatewayConfig, load_config
-from gateway.speaker import Outgoing, Speaker
-from gateway.spool import UplinkSpool
-from server.config import broker_address
+from yizhan.gateway.adapters import Adapter, AdapterError
+from yizhan.gateway.adapters.esphome import EsphomeAdapter
+from yizhan.gateway.adapters.tasmota import TasmotaAdapter
+from yizhan.gateway.adapters.zigbee2mqtt import Zigbee2MqttAdapter
+from yizhan.gateway.config import Broker, GatewayConfig, load_config
+from yizhan.gateway.speaker import Outgoing, Speaker
+from yizhan.gateway.spool import UplinkSpool
+from yizhan.server.config import broker_address
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
-from gateway.adapters import Reading
-from gateway.config import DeviceConfig, GatewayConfig
-from protocol.topics import TopicKind, device_topic, state_topic
+from yizhan.gateway.adapters import Reading
+from yizhan.gateway.config import DeviceConfig, GatewayConfig
+from yizhan.protocol.topics import TopicKind, device_topic, state_topic
 
 FIRMWARE = "yizhan-gateway"
 

@@ -31,7 +31,7 @@ ShortText = Annotated[str, StringConstraints(max_length=256)]
 
 
 class PayloadError(ValueError):
-    """A payload that PROTOCOL.md says to reject. `reason` is the counter label."""
+    """A payload that docs/protocol.md says to reject. `reason` is the counter label."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
-from protocol.ids import is_valid_id
+from yizhan.protocol.ids import is_valid_id
 
 
 class TopicKind(StrEnum):
@@ -18,7 +18,7 @@ _DEVICE_KINDS = {TopicKind.STATUS, TopicKind.TELEMETRY, TopicKind.EVENT, TopicKi
 
 
 class TopicError(ValueError):
-    """A topic that is not one of PROTOCOL.md's station topics."""
+    """A topic that is not one of docs/protocol.md's station topics."""
 
 
 @dataclass(frozen=True, slots=True)

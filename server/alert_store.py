@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-from server.domain.alerts import OPEN_STATES, Alert, AlertTransition
-from server.domain.routing import CrewSpec, Delivery, Silence
-from server.timefmt import iso_ms
+from yizhan.server.domain.alerts import OPEN_STATES, Alert, AlertTransition
+from yizhan.server.domain.routing import CrewSpec, Delivery, Silence
+from yizhan.server.timefmt import iso_ms
 
 _ALERT_COLUMNS = tuple(Alert.__dataclass_fields__)
 

@@ -12,14 +12,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from protocol.topics import alert_topic
-from server.alert_store import AlertStore, alert_json, dumps
-from server.clock import Clock
-from server.domain.alerts import Alert, AlertEngine, AlertTransition
-from server.domain.routing import CrewSpec, Silence, SilenceSpec, route
-from server.ingest import Ingest
-from server.notify import AlertStream, Deliverer
-from server.timefmt import iso_ms
+from yizhan.protocol.topics import alert_topic
+from yizhan.server.alert_store import AlertStore, alert_json, dumps
+from yizhan.server.clock import Clock
+from yizhan.server.domain.alerts import Alert, AlertEngine, AlertTransition
+from yizhan.server.domain.routing import CrewSpec, Silence, SilenceSpec, route
+from yizhan.server.ingest import Ingest
+from yizhan.server.notify import AlertStream, Deliverer
+from yizhan.server.timefmt import iso_ms
 
 
 class Alerting:

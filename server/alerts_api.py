@@ -1,4 +1,4 @@
-"""HTTP entry points for alerts, crews and silences (CONTRACT.md "HTTP API", extended)."""
+"""HTTP entry points for alerts, crews and silences (docs/contract.md "HTTP API", extended)."""
 
 import asyncio
 from collections.abc import AsyncIterable
@@ -7,15 +7,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, StringConstraints
-
-from protocol.ids import ID_PATTERN
-from server.alert_store import alert_json
-from server.alerting import Alerting, parse_end, silence_json
-from server.auth import principal_of
-from server.domain.access import Principal
-from server.domain.alerts import Alert, AlertError
-from server.domain.routing import CrewSpec, SilenceSpec
-from server.timefmt import iso_ms
+from yizhan.protocol.ids import ID_PATTERN
+from yizhan.server.alert_store import alert_json
+from yizhan.server.alerting import Alerting, parse_end, silence_json
+from yizhan.server.auth import principal_of
+from yizhan.server.domain.access import Principal
+from yizhan.server.domain.alerts import Alert, AlertError
+from yizhan.server.domain.routing import CrewSpec, SilenceSpec
+from yizhan.server.timefmt import iso_ms
 
 CrewId = Annotated[str, Path(pattern=ID_PATTERN, description="crew id")]
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # SQLite integers

@@ -1,4 +1,4 @@
-"""HTTP entry points (CONTRACT.md "HTTP API"): translate requests into service calls and back."""
+"""HTTP entry points (docs/contract.md "HTTP API"): translate requests into service calls and back."""
 
 import asyncio
 from datetime import datetime, timedelta
@@ -9,21 +9,20 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import FileResponse, ORJSONResponse
 from fastapi.staticfiles import StaticFiles
-
-from protocol.ids import ID_PATTERN
-from server.alerts_api import build_alerts_router
-from server.audit_api import build_audit_router
-from server.auth import check_routes, make_authorizer, principal_of, route_roles
-from server.body_limit import BodyLimit, refusal_counter
-from server.domain.finder import nearby, services_now
-from server.domain.fleet import StationLive
-from server.domain.schedule import local_day_bounds
-from server.domain.station import StationSpec
-from server.influx import InfluxRejected, InfluxUnavailable
-from server.metrics import render
-from server.services import Services
-from server.timefmt import iso_ms, parse_when
-from server.usage import station_usage
+from yizhan.protocol.ids import ID_PATTERN
+from yizhan.server.alerts_api import build_alerts_router
+from yizhan.server.audit_api import build_audit_router
+from yizhan.server.auth import check_routes, make_authorizer, principal_of, route_roles
+from yizhan.server.body_limit import BodyLimit, refusal_counter
+from yizhan.server.domain.finder import nearby, services_now
+from yizhan.server.domain.fleet import StationLive
+from yizhan.server.domain.schedule import local_day_bounds
+from yizhan.server.domain.station import StationSpec
+from yizhan.server.influx import InfluxRejected, InfluxUnavailable
+from yizhan.server.metrics import render
+from yizhan.server.services import Services
+from yizhan.server.timefmt import iso_ms, parse_when
+from yizhan.server.usage import station_usage
 
 CONSOLE = PathLib(__file__).resolve().parent / "console"
 StationId = Annotated[str, Path(pattern=ID_PATTERN, description="station id")]

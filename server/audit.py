@@ -11,13 +11,13 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from server.audit_store import AuditStore
-from server.clock import Clock
-from server.domain.fleet import Fleet
-from server.domain.schedule import local_day_bounds
-from server.influx import InfluxClient, InfluxRejected, InfluxUnavailable
-from server.opening import station_day
-from server.usage import station_usage
+from yizhan.server.audit_store import AuditStore
+from yizhan.server.clock import Clock
+from yizhan.server.domain.fleet import Fleet
+from yizhan.server.domain.schedule import local_day_bounds
+from yizhan.server.influx import InfluxClient, InfluxRejected, InfluxUnavailable
+from yizhan.server.opening import station_day
+from yizhan.server.usage import station_usage
 
 log = logging.getLogger(__name__)
 

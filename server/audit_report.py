@@ -7,8 +7,8 @@ import io
 from collections import defaultdict
 from typing import Any
 
-from server.domain.alerts import Alert
-from server.domain.opening import FLAGS
+from yizhan.server.domain.alerts import Alert
+from yizhan.server.domain.opening import FLAGS
 
 COMPLIANT_DAY = 0.98  # a day counts as fully compliant at ≥ 98 % verified of its scheduled time
 FLAG_NAMES_ZH = {

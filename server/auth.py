@@ -2,7 +2,7 @@
 the route table in `domain.access`.
 
 YZ_AUTH: `auto` (the default) asks for tokens once a user exists — a fresh install answers like
-CONTRACT.md until `yizhan users add` creates the first one —, `required` always, `off` never.
+docs/contract.md until `yizhan users add` creates the first one —, `required` always, `off` never.
 """
 
 from collections.abc import Callable, Coroutine
@@ -11,9 +11,8 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry, Counter
-
-from server.domain.access import PUBLIC, READERS, ROUTE_ROLES, Principal, Role
-from server.users import UserStore
+from yizhan.server.domain.access import PUBLIC, READERS, ROUTE_ROLES, Principal, Role
+from yizhan.server.users import UserStore
 
 
 def route_roles(metrics_public: bool) -> dict[tuple[str, str], frozenset[Role]]:

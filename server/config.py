@@ -1,4 +1,4 @@
-"""Configuration: the YZ_* variables of CONTRACT.md. A file named by YZ_CONFIG (KEY=value lines)
+"""Configuration: the YZ_* variables of docs/operations.md. A file named by YZ_CONFIG (KEY=value lines)
 may set the same keys; the environment wins."""
 
 import os
@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     http_max_body_kb: int = Field(1024, gt=0)
     http_body_timeout_s: float = Field(10.0, gt=0)
     # per-station message budget: sustained messages/s and burst; 0 (the default) = no limit.
-    # Off by default: refusing drops messages the broker accepted (DESIGN.md "Durability"), and a
+    # Off by default: refusing drops messages the broker accepted (docs/architecture.md "Durability"), and a
     # burst replay or an accelerated simulation is legitimate; production sets e.g. 50
     station_max_rate: float = Field(0.0, ge=0)
     station_burst: int = Field(500, gt=0)
@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     @field_validator("auth")
     @classmethod
     def _auth_mode(cls, value: str) -> str:
-        from server.domain.access import AUTH_MODES
+        from yizhan.server.domain.access import AUTH_MODES
 
         if value not in AUTH_MODES:
             raise ValueError("YZ_AUTH is 'auto', 'required' or 'off'")
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     @classmethod
     def _partition(cls, value: str | None) -> str | None:
         if value:
-            from server.partition import Partition
+            from yizhan.server.partition import Partition
 
             Partition.parse(value)
         return value or None

@@ -1,6 +1,6 @@
 """The ingest service: one MQTT message in → validated, applied to the fleet, turned into points.
 
-Rejections follow PROTOCOL.md "Rules for receivers": counted by reason, listed when the sender
+Rejections follow docs/protocol.md "Rules for receivers": counted by reason, listed when the sender
 is unregistered, never raised to the caller.
 """
 
@@ -10,8 +10,8 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from protocol.ids import DEVICE_TYPES
-from protocol.payloads import (
+from yizhan.protocol.ids import DEVICE_TYPES
+from yizhan.protocol.payloads import (
     Birth,
     PayloadError,
     decode_event,
@@ -20,15 +20,15 @@ from protocol.payloads import (
     decode_telemetry,
     event_fields,
 )
-from protocol.topics import TopicError, TopicKind, parse_station_topic
-from server.clock import Clock
-from server.domain.alerts import FIRING, RESOLVED, AlertEngine, AlertTransition
-from server.domain.budget import StationBudget
-from server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
-from server.domain.fleet import DeviceState, Fleet
-from server.lineproto import encode_point, point_time_ns
-from server.partition import Partition
-from server.registry import UnregisteredSender
+from yizhan.protocol.topics import TopicError, TopicKind, parse_station_topic
+from yizhan.server.clock import Clock
+from yizhan.server.domain.alerts import FIRING, RESOLVED, AlertEngine, AlertTransition
+from yizhan.server.domain.budget import StationBudget
+from yizhan.server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
+from yizhan.server.domain.fleet import DeviceState, Fleet
+from yizhan.server.lineproto import encode_point, point_time_ns
+from yizhan.server.partition import Partition
+from yizhan.server.registry import UnregisteredSender
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""InfluxDB line protocol encoding and the deterministic point keys of CONTRACT.md."""
+"""InfluxDB line protocol encoding and the deterministic point keys of docs/contract.md."""
 
 from collections.abc import Mapping
 from typing import Any

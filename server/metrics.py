@@ -4,11 +4,10 @@ from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-
-from server.alerting import Alerting
-from server.ingest import Ingest
-from server.mqtt_link import MqttLink
-from server.pipeline import Pipeline
+from yizhan.server.alerting import Alerting
+from yizhan.server.ingest import Ingest
+from yizhan.server.mqtt_link import MqttLink
+from yizhan.server.pipeline import Pipeline
 
 
 class ServerCollector:

@@ -15,9 +15,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-
-from protocol.topics import server_status_topic, station_subscription
-from server.config import Settings, broker_address
+from yizhan.protocol.topics import server_status_topic, station_subscription
+from yizhan.server.config import Settings, broker_address
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
-
-from server.alert_store import AlertStore, OutboxRow
+from yizhan.server.alert_store import AlertStore, OutboxRow
 
 log = logging.getLogger(__name__)
 

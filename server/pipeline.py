@@ -13,10 +13,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import Histogram
-
-from server.influx import InfluxClient, InfluxRejected, InfluxUnavailable
-from server.ingest import Ingest
-from server.spool import Spool
+from yizhan.server.influx import InfluxClient, InfluxRejected, InfluxUnavailable
+from yizhan.server.ingest import Ingest
+from yizhan.server.spool import Spool
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.domain.station import StationSpec
+from yizhan.server.domain.station import StationSpec
 
 
 @dataclass(slots=True)

@@ -7,25 +7,24 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
-
-from server.alert_store import AlertStore
-from server.alerting import Alerting
-from server.audit import AuditSealer
-from server.audit_store import AuditStore
-from server.clock import Clock, make_clock
-from server.config import Settings
-from server.domain.alerts import AlertEngine
-from server.domain.budget import StationBudget
-from server.domain.fleet import Fleet
-from server.influx import InfluxClient
-from server.ingest import Ingest
-from server.mqtt_link import MqttLink
-from server.notify import AlertStream, Deliverer
-from server.partition import Partition
-from server.pipeline import Pipeline, supervised
-from server.registry import Registry
-from server.spool import Spool
-from server.users import UserStore
+from yizhan.server.alert_store import AlertStore
+from yizhan.server.alerting import Alerting
+from yizhan.server.audit import AuditSealer
+from yizhan.server.audit_store import AuditStore
+from yizhan.server.clock import Clock, make_clock
+from yizhan.server.config import Settings
+from yizhan.server.domain.alerts import AlertEngine
+from yizhan.server.domain.budget import StationBudget
+from yizhan.server.domain.fleet import Fleet
+from yizhan.server.influx import InfluxClient
+from yizhan.server.ingest import Ingest
+from yizhan.server.mqtt_link import MqttLink
+from yizhan.server.notify import AlertStream, Deliverer
+from yizhan.server.partition import Partition
+from yizhan.server.pipeline import Pipeline, supervised
+from yizhan.server.registry import Registry
+from yizhan.server.spool import Spool
+from yizhan.server.users import UserStore
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ class Services:
 
 
 def build(settings: Settings) -> Services:
-    from server.metrics import ServerCollector
+    from yizhan.server.metrics import ServerCollector
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     clock = make_clock(settings.clock)
@@ -185,8 +184,7 @@ async def running(services: Services) -> AsyncIterator[Services]:
 def serve(settings: Settings) -> None:
     """`yizhan server`: ingest, API and (later) alerting in one process."""
     import uvicorn
-
-    from server.api import create_app
+    from yizhan.server.api import create_app
 
     services = build(settings)
 

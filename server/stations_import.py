@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-
-from protocol.ids import is_valid_id
-from server.domain.station import StationSpec
+from yizhan.protocol.ids import is_valid_id
+from yizhan.server.domain.station import StationSpec
 
 HEADERS = {
     "序号": "seq",

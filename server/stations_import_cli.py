@@ -4,11 +4,10 @@ import sys
 from pathlib import Path
 
 import httpx
-
-from server.config import Settings
-from server.domain.station import StationSpec
-from server.registry import Registry
-from server.stations_import import ImportFileError, read_stations
+from yizhan.server.config import Settings
+from yizhan.server.domain.station import StationSpec
+from yizhan.server.registry import Registry
+from yizhan.server.stations_import import ImportFileError, read_stations
 
 
 def _local_server(settings: Settings) -> str | None:

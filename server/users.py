@@ -8,7 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from server.domain.access import ROLES, Principal, Role
+from yizhan.server.domain.access import ROLES, Principal, Role
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 TOKEN_PREFIX = "yz_"

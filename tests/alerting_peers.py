@@ -12,7 +12,7 @@ import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server.localstack import Broker, free_port
+from yizhan.localstack import Broker, free_port
 
 
 @dataclass

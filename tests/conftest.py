@@ -22,7 +22,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server.localstack import Broker, Influx, free_port
+from yizhan.localstack import Broker, Influx, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 _ids = itertools.count(1)
@@ -132,7 +132,7 @@ class ServerProc:
         _started.append(self)
         log = (self.data_dir / "server.log").open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "server"],
+            [sys.executable, "-m", "yizhan", "server"],
             env=self.env(),
             cwd=REPO,
             stdout=log,
@@ -164,7 +164,7 @@ class ServerProc:
     def run_sim(self, *args: str, timeout_s: float = 600) -> None:
         """`yizhan sim` as fast as the broker takes it, registering its stations with this server."""
         sim = subprocess.run(
-            [sys.executable, "-m", "server.cli", "sim", "--speed", "0", "--api", self.url, *args],
+            [sys.executable, "-m", "yizhan", "sim", "--speed", "0", "--api", self.url, *args],
             env=self.env(),
             cwd=REPO,
             capture_output=True,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from server.localstack import Broker
 from tests.conftest import REPO
+from yizhan.localstack import Broker
 
 FIXTURES = REPO / "tests" / "fixtures" / "gateway"
 
@@ -30,7 +30,7 @@ class GatewayProc:
     def start(self) -> "GatewayProc":
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "gateway", "--config", str(self.config)],
+                [sys.executable, "-m", "yizhan", "gateway", "--config", str(self.config)],
                 cwd=REPO,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -2,8 +2,8 @@
 `<node>/binary_sensor/<name>/state` and `<node>/switch/<name>/state` ON/OFF, mapped to protocol
 fields by the device's `map` (field: entity name)."""
 
-from gateway.adapters import AdapterError, Reading, parse_number, parse_on_off
-from gateway.config import DeviceConfig
+from yizhan.gateway.adapters import AdapterError, Reading, parse_number, parse_on_off
+from yizhan.gateway.config import DeviceConfig
 
 
 class EsphomeAdapter:

@@ -5,8 +5,8 @@ Topics follow the device's FullTopic (default `%prefix%/%topic%/`), prefixes `te
 
 from typing import Any
 
-from gateway.adapters import AdapterError, Reading, parse_object
-from gateway.config import DeviceConfig
+from yizhan.gateway.adapters import AdapterError, Reading, parse_object
+from yizhan.gateway.config import DeviceConfig
 
 # MARGINS keys → protocol fault codes
 MARGIN_FAULTS = {

@@ -6,8 +6,8 @@
 
 from typing import Any
 
-from gateway.adapters import AdapterError, Reading, parse_object
-from gateway.config import DeviceConfig
+from yizhan.gateway.adapters import AdapterError, Reading, parse_object
+from yizhan.gateway.config import DeviceConfig
 
 
 class Zigbee2MqttAdapter:

@@ -16,9 +16,9 @@ alerts as live data.
 from dataclasses import dataclass, replace
 from typing import Any
 
-from protocol.faults import CATALOG, DEVICE_TYPE_NAMES_ZH, severity_of
-from server.domain.fleet import DeviceState, Fleet, StationLive
-from server.domain.schedule import scheduled_open_from
+from yizhan.protocol.faults import CATALOG, DEVICE_TYPE_NAMES_ZH, severity_of
+from yizhan.server.domain.fleet import DeviceState, Fleet, StationLive
+from yizhan.server.domain.schedule import scheduled_open_from
 
 FIRING, ACKNOWLEDGED, RESOLVED = "firing", "acknowledged", "resolved"
 OPEN_STATES = (FIRING, ACKNOWLEDGED)

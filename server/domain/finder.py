@@ -3,7 +3,7 @@
 import math
 from dataclasses import dataclass
 
-from server.domain.fleet import StationLive
+from yizhan.server.domain.fleet import StationLive
 
 EARTH_RADIUS_M = 6_371_000.0
 # a service needs its device online and free of faults; the others need only an open station

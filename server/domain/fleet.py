@@ -1,6 +1,6 @@
 """Live state of every registered station and device: online/offline and open/closed.
 
-Online rules (PROTOCOL.md): a birth makes a device online; a death whose `boot` matches the
+Online rules (docs/protocol.md): a birth makes a device online; a death whose `boot` matches the
 last birth, or silence for 3 × `interval_s`, makes it offline; a death with an older `boot`
 is stale. A device that timed out comes back with its next message.
 """
@@ -8,9 +8,9 @@ is stale. A device that timed out comes back with its next message.
 import heapq
 from dataclasses import dataclass, field
 
-from protocol.payloads import DEFAULT_INTERVAL_S, Birth, Death
-from server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
-from server.domain.station import StationSpec
+from yizhan.protocol.payloads import DEFAULT_INTERVAL_S, Birth, Death
+from yizhan.server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
+from yizhan.server.domain.station import StationSpec
 
 SILENCE_FACTOR = 3
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from protocol.payloads import DEFAULT_INTERVAL_S
-from server.domain.fleet import SILENCE_FACTOR
-from server.domain.schedule import WeeklySchedule, local_day_bounds
+from yizhan.protocol.payloads import DEFAULT_INTERVAL_S
+from yizhan.server.domain.fleet import SILENCE_FACTOR
+from yizhan.server.domain.schedule import WeeklySchedule, local_day_bounds
 
 Interval = tuple[int, int]
 
@@ -146,7 +146,7 @@ def reported_open(claims: list[tuple[int, bool]], end: int) -> list[Interval]:
 
 
 def device_online(h: DeviceHistory, end: int) -> list[Interval]:
-    """PROTOCOL.md's online rule replayed: a birth or a message makes the device online; a death,
+    """docs/protocol.md's online rule replayed: a birth or a message makes the device online; a death,
     or silence for 3 × interval_s, makes it offline; after a death only a birth revives it."""
     events = sorted(
         [(t, 0, iv) for t, iv in h.births] + [(t, 1, 0) for t in h.deaths] + [(t, 2, 0) for t in h.messages]

@@ -4,9 +4,8 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
-
-from protocol.ids import ID_PATTERN
-from server.domain.alerts import AlertTransition
+from yizhan.protocol.ids import ID_PATTERN
+from yizhan.server.domain.alerts import AlertTransition
 
 DistrictId = Annotated[str, StringConstraints(pattern=ID_PATTERN + "|^\\*$")]
 

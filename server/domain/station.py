@@ -4,9 +4,8 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-
-from protocol.ids import ID_PATTERN
-from server.domain.schedule import ScheduleError, WeeklySchedule
+from yizhan.protocol.ids import ID_PATTERN
+from yizhan.server.domain.schedule import ScheduleError, WeeklySchedule
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Text = Annotated[str, StringConstraints(max_length=500)]
@@ -40,7 +39,7 @@ class AlertOverrides(BaseModel):
 
 
 class StationSpec(BaseModel):
-    """The station body of CONTRACT.md. Unknown keys are refused so typos are seen."""
+    """The station body of docs/contract.md. Unknown keys are refused so typos are seen."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -1,4 +1,4 @@
-"""Usage arithmetic of CONTRACT.md "Definitions": pure functions over time-ordered samples."""
+"""Usage arithmetic of docs/contract.md "Definitions": pure functions over time-ordered samples."""
 
 from collections.abc import Iterable
 

@@ -6,8 +6,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from server.localstack import Broker, Influx
 from tests.conftest import STATION_BODY, shared_server
+from yizhan.localstack import Broker, Influx
 
 
 def test_no_generated_request_to_any_route_gets_a_server_error(

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from server.localstack import Broker, Influx
 from tests.conftest import REPO, STATION_BODY, Publisher, ServerProc, shared_server
+from yizhan.localstack import Broker, Influx
 
 ARTIFACTS = Path(os.environ.get("YZ_TEST_ARTIFACTS", REPO / "test-artifacts"))
 CHROMIUM_ARGS = [
@@ -127,7 +127,7 @@ def test_on_a_server_with_users_the_console_asks_for_a_token_and_then_works(make
     server = make_server()
     assert server.put_station("st-tok", STATION_BODY).status_code == 201
     added = subprocess.run(
-        [sys.executable, "-m", "server.cli", "users", "add", "ops", "--role", "operator"],
+        [sys.executable, "-m", "yizhan", "users", "add", "ops", "--role", "operator"],
         env=server.env(),
         cwd=REPO,
         capture_output=True,

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server.localstack import free_port
 from tests.conftest import REPO, wait_for
+from yizhan.localstack import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +41,7 @@ def start_demo(*args: str, **env_vars: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("YZ_MQTT_URL", "YZ_INFLUX_URL", "YZ_DATA_DIR")}
     env.update(env_vars)
     return subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "demo", *args],
+        [sys.executable, "-m", "yizhan", "demo", *args],
         env=env,
         cwd=REPO,
         stdout=subprocess.PIPE,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from yizhan.device_sim.ecosystems import gateway_config
+from yizhan.device_sim.ledger import read_ledger
+from yizhan.device_sim.profiles import make_profiles
 
-from device_sim.ecosystems import gateway_config
-from device_sim.ledger import read_ledger
-from device_sim.profiles import make_profiles
-from server.localstack import Broker
 from tests.conftest import wait_for
 from tests.gateways import GatewayProc
+from yizhan.localstack import Broker
 
 pytestmark = pytest.mark.e2e
 

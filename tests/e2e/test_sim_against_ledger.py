@@ -7,12 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 import yaml
+from yizhan.device_sim.ledger import read_ledger
+from yizhan.server.domain.alerts import RULES, fault_rule
+from yizhan.server.domain.opening import intersect, subtract, total
+from yizhan.server.domain.schedule import scheduled_open_from
+from yizhan.server.domain.station import StationSpec
 
-from device_sim.ledger import read_ledger
-from server.domain.alerts import RULES, fault_rule
-from server.domain.opening import intersect, subtract, total
-from server.domain.schedule import scheduled_open_from
-from server.domain.station import StationSpec
 from tests.conftest import REPO, shared_server, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from server.localstack import Broker, Influx
 from tests.alerting_peers import MqttAlertWatcher, SseClient, WebhookReceiver
 from tests.conftest import STATION_BODY, Publisher, ServerProc, shared_server, wait_for
+from yizhan.localstack import Broker, Influx
 
 SECRET = "s3cret-王"
 FAST = {"pending_s": {"device_offline": 1, "water_cold": 1, "mains_voltage": 1, "station_dark": 1},

@@ -1,4 +1,4 @@
-"""The HTTP API of CONTRACT.md against a running server."""
+"""The HTTP API of docs/contract.md against a running server."""
 
 import copy
 

@@ -10,18 +10,18 @@ from typing import Any
 
 import httpx
 import pytest
+from yizhan.server.domain.access import PUBLIC, ROLES, ROUTE_ROLES
 
-from server.domain.access import PUBLIC, ROLES, ROUTE_ROLES
-from server.localstack import Broker, Influx
 from tests.alerting_peers import SseClient
 from tests.conftest import REPO, STATION_BODY, Publisher, ServerProc, shared_server, wait_for
+from yizhan.localstack import Broker, Influx
 
 USERS = {"ann": "admin", "otto": "operator", "cai": "crew", "aud": "auditor"}
 
 
 def yizhan(server: ServerProc, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
+        [sys.executable, "-m", "yizhan", *args],
         env=server.env(),
         cwd=REPO,
         capture_output=True,

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from server.localstack import Broker, Influx
 from tests.conftest import REPO, STATION_BODY, Publisher, ServerProc, shared_server, wait_for
+from yizhan.localstack import Broker, Influx
 
 SH = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2026, 3, 2, tzinfo=SH)  # a Monday; the schedule is 07:00-19:00
@@ -162,7 +162,7 @@ def test_the_monthly_report_in_json_csv_and_html(audited: ServerProc) -> None:
 
 def verify(server: ServerProc) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", "audit", "verify"],
+        [sys.executable, "-m", "yizhan", "audit", "verify"],
         env=server.env(),
         cwd=REPO,
         capture_output=True,

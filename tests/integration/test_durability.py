@@ -2,8 +2,8 @@
 
 import time
 
-from server.localstack import Influx
 from tests.conftest import STATION_BODY, wait_for
+from yizhan.localstack import Influx
 
 
 def telemetry(seq: int) -> dict:

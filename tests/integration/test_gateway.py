@@ -1,5 +1,5 @@
 """The station gateway over two real mosquittos: the ecosystems' payloads on the station's local
-broker come out as PROTOCOL.md on the central one; malformed ones are skipped; an uplink outage
+broker come out as docs/protocol.md on the central one; malformed ones are skipped; an uplink outage
 with a gateway restart in the middle loses nothing and doubles nothing."""
 
 import json
@@ -12,11 +12,11 @@ import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server.localstack import Broker
 from tests.conftest import STATION_BODY, Publisher, ServerProc, wait_for
 from tests.gateways import FIXTURES, GatewayProc
+from yizhan.localstack import Broker
 
-OUTAGE_S = 120  # the issue's two minutes
+OUTAGE_S = 120  # a two-minute uplink outage
 
 
 class Watcher:

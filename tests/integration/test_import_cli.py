@@ -14,7 +14,7 @@ TABLE = (
 
 
 def run_import(env, *args):
-    cmd = [sys.executable, "-m", "server.cli", "stations", "import", *args]
+    cmd = [sys.executable, "-m", "yizhan", "stations", "import", *args]
     return subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
 
 

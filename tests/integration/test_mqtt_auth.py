@@ -14,8 +14,8 @@ import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from server.localstack import Broker
 from tests.conftest import REPO, STATION_BODY, ServerProc, wait_for
+from yizhan.localstack import Broker
 
 
 class Client:
@@ -46,10 +46,10 @@ def test_generated_credentials_and_acls_hold_on_a_real_mosquitto(
 ) -> None:
     server = make_server(start=False)
     data = server.data_dir
-    from server.alert_store import AlertStore
-    from server.domain.routing import CrewSpec
-    from server.domain.station import StationSpec
-    from server.registry import Registry
+    from yizhan.server.alert_store import AlertStore
+    from yizhan.server.domain.routing import CrewSpec
+    from yizhan.server.domain.station import StationSpec
+    from yizhan.server.registry import Registry
 
     registry = Registry(data / "registry.sqlite")
     for sid in ("st-a", "st-b"):
@@ -61,7 +61,7 @@ def test_generated_credentials_and_acls_hold_on_a_real_mosquitto(
     out = tmp_path / "auth"
     env = dict(server.env(), YZ_TOPIC_ROOT="yz")
     made = subprocess.run(
-        [sys.executable, "-m", "server.cli", "mqtt-auth", "--out", str(out)],
+        [sys.executable, "-m", "yizhan", "mqtt-auth", "--out", str(out)],
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -121,7 +121,7 @@ def test_generated_credentials_and_acls_hold_on_a_real_mosquitto(
 
 
 def test_rotating_a_station_changes_only_its_password(tmp_path: Path) -> None:
-    from server.mqtt_auth import generate
+    from yizhan.server.mqtt_auth import generate
 
     first = {c.username: c.password for c in generate(tmp_path / "o", tmp_path, ["st-a", "st-b"], {})}
     again = {

@@ -1,4 +1,4 @@
-"""PROTOCOL.md "Rules for receivers" over real MQTT: each rejection reason is counted by reason,
+"""docs/protocol.md "Rules for receivers" over real MQTT: each rejection reason is counted by reason,
 never stops the server, and the next valid message is still stored."""
 
 import time

@@ -105,7 +105,7 @@ def test_a_station_at_ten_times_its_rate_does_not_delay_the_others(make_server) 
 
 
 def test_without_a_budget_set_a_burst_from_one_station_is_all_stored(make_server) -> None:
-    """The default keeps DESIGN.md's promise: what the broker accepted is stored, bursts too."""
+    """The default keeps docs/architecture.md's promise: what the broker accepted is stored, bursts too."""
     server = make_server()
     assert server.put_station("burst", dict(STATION_BODY, schedule="24h")).status_code == 201
     pub = Publisher(server.broker)

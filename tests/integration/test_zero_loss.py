@@ -13,10 +13,10 @@ import orjson
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from yizhan.server.partition import Partition
 
-from server.localstack import Broker, Influx
-from server.partition import Partition
 from tests.conftest import STATION_BODY, ServerProc, wait_for
+from yizhan.localstack import Broker, Influx
 
 STATIONS = [f"st-{i:02d}" for i in range(10)]
 

@@ -1,9 +1,8 @@
 """Fakes for unit tests of pure logic."""
 
 import orjson
-
-from server.domain.fleet import Fleet
-from server.domain.station import StationSpec
+from yizhan.server.domain.fleet import Fleet
+from yizhan.server.domain.station import StationSpec
 
 T0 = 1_772_400_000_000  # 2026-03-02 05:20 UTC
 

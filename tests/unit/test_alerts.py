@@ -4,11 +4,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from yizhan.protocol.payloads import Birth, Death
+from yizhan.server.domain.alerts import AlertEngine, AlertError
+from yizhan.server.domain.fleet import Fleet
+from yizhan.server.domain.station import StationSpec
 
-from protocol.payloads import Birth, Death
-from server.domain.alerts import AlertEngine, AlertError
-from server.domain.fleet import Fleet
-from server.domain.station import StationSpec
 from tests.unit.fakes import station_spec
 
 TZ = ZoneInfo("Asia/Shanghai")

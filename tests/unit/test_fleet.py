@@ -1,7 +1,8 @@
 """Device online/offline and station open state, driven by time passed in (no clock, no I/O)."""
 
-from protocol.payloads import Birth, Death
-from server.domain.changes import DeviceStatusChanged, StationStatusChanged
+from yizhan.protocol.payloads import Birth, Death
+from yizhan.server.domain.changes import DeviceStatusChanged, StationStatusChanged
+
 from tests.unit.fakes import T0, fleet_with
 
 

@@ -5,13 +5,12 @@ from pathlib import Path
 import orjson
 import pytest
 import yaml
-
-from gateway.adapters import AdapterError, Reading
-from gateway.adapters.esphome import EsphomeAdapter
-from gateway.adapters.tasmota import TasmotaAdapter
-from gateway.adapters.zigbee2mqtt import Zigbee2MqttAdapter
-from gateway.config import GatewayConfig
-from gateway.speaker import Speaker
+from yizhan.gateway.adapters import AdapterError, Reading
+from yizhan.gateway.adapters.esphome import EsphomeAdapter
+from yizhan.gateway.adapters.tasmota import TasmotaAdapter
+from yizhan.gateway.adapters.zigbee2mqtt import Zigbee2MqttAdapter
+from yizhan.gateway.config import GatewayConfig
+from yizhan.gateway.speaker import Speaker
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gateway"
 STATION = yaml.safe_load((FIXTURES / "station.yaml").read_text())

@@ -1,6 +1,7 @@
 """The ingest service over pure inputs: rejections by reason, clock skew, duplicates, points."""
 
-from server.ingest import Ingest
+from yizhan.server.ingest import Ingest
+
 from tests.unit.fakes import T0, FakeClock, fleet_with, js
 
 

@@ -3,8 +3,8 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from server.domain.opening import DayInput, DeviceHistory, device_online, opening_day
-from server.domain.schedule import WeeklySchedule
+from yizhan.server.domain.opening import DayInput, DeviceHistory, device_online, opening_day
+from yizhan.server.domain.schedule import WeeklySchedule
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2026, 3, 2)

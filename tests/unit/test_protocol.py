@@ -1,9 +1,8 @@
-"""PROTOCOL.md in code: topics and payload decoding."""
+"""docs/protocol.md in code: topics and payload decoding."""
 
 import pytest
-
-from protocol.faults import severity_of
-from protocol.payloads import (
+from yizhan.protocol.faults import severity_of
+from yizhan.protocol.payloads import (
     Birth,
     Death,
     PayloadError,
@@ -12,7 +11,7 @@ from protocol.payloads import (
     decode_status,
     decode_telemetry,
 )
-from protocol.topics import TopicError, TopicKind, parse_station_topic
+from yizhan.protocol.topics import TopicError, TopicKind, parse_station_topic
 
 
 def test_device_topics_parse_into_station_device_and_kind():

@@ -1,8 +1,7 @@
 from datetime import date
 
 import pytest
-
-from server.domain.schedule import ScheduleError, WeeklySchedule
+from yizhan.server.domain.schedule import ScheduleError, WeeklySchedule
 
 
 def test_one_range_applies_to_every_day_and_24h_is_the_whole_day():
