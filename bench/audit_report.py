@@ -15,11 +15,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from yizhan.server.alert_store import AlertStore
-from yizhan.server.audit_api import build_report
-from yizhan.server.audit_report import to_csv, to_html
-from yizhan.server.audit_store import AuditStore
+from yizhan.server.adapters.sqlite.alert_store import AlertStore
+from yizhan.server.adapters.sqlite.audit_store import AuditStore
+from yizhan.server.application.audit_report import to_csv, to_html
 from yizhan.server.domain.station import StationSpec
+from yizhan.server.entrypoints.http.audit import build_report
 
 REPO = Path(__file__).resolve().parent.parent
 

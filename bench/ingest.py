@@ -25,8 +25,8 @@ import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from yizhan.bench.loadgen import run_load, station_ids
+from yizhan.server.adapters.sqlite.registry import Registry
 from yizhan.server.domain.station import StationSpec
-from yizhan.server.registry import Registry
 
 from yizhan.localstack import Broker, Influx, free_port
 

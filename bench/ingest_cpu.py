@@ -11,11 +11,11 @@ import orjson
 from yizhan.bench.ingest import DEVICES
 from yizhan.bench.loadgen import DEVICES as PAYLOADS
 from yizhan.bench.loadgen import station_ids
-from yizhan.server.clock import make_clock
+from yizhan.server.application.clock import make_clock
+from yizhan.server.application.ingest import Ingest
 from yizhan.server.domain.alerts import AlertEngine
 from yizhan.server.domain.fleet import Fleet
 from yizhan.server.domain.station import StationSpec
-from yizhan.server.ingest import Ingest
 
 
 def main() -> int:

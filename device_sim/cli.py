@@ -119,7 +119,7 @@ def _ecosystem_gateways(args: argparse.Namespace, bodies: dict[str, dict]) -> Ca
 
 
 def run(args: argparse.Namespace) -> int:
-    from yizhan.server.config import broker_address
+    from yizhan.protocol.broker import broker_address
 
     tz = ZoneInfo(args.timezone)
     if args.start:

@@ -24,7 +24,7 @@ from yizhan.gateway.adapters.zigbee2mqtt import Zigbee2MqttAdapter
 from yizhan.gateway.config import Broker, GatewayConfig, load_config
 from yizhan.gateway.speaker import Outgoing, Speaker
 from yizhan.gateway.spool import UplinkSpool
-from yizhan.server.config import broker_address
+from yizhan.protocol.broker import broker_address
 
 log = logging.getLogger(__name__)
 

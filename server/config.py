@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     @classmethod
     def _partition(cls, value: str | None) -> str | None:
         if value:
-            from yizhan.server.partition import Partition
+            from yizhan.server.domain.partition import Partition
 
             Partition.parse(value)
         return value or None
@@ -78,10 +78,3 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
             raise ValueError("YZ_MQTT_URL must start with mqtt:// or mqtts://")
         return value
-
-
-def broker_address(url: str) -> tuple[str, int, bool]:
-    """(host, port, tls) of an `mqtt://` or `mqtts://` URL."""
-    parts = urlsplit(url)
-    tls = parts.scheme in ("mqtts", "ssl")
-    return parts.hostname or "127.0.0.1", parts.port or (8883 if tls else 1883), tls

@@ -9,7 +9,7 @@ from yizhan import __version__
 
 def _server(args: argparse.Namespace) -> int:
     from yizhan.server.config import Settings
-    from yizhan.server.services import serve
+    from yizhan.server.entrypoints.serve import serve
 
     serve(Settings())
     return 0
@@ -34,13 +34,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _stations_import(args: argparse.Namespace) -> int:
-    from yizhan.server.stations_import_cli import run_import
+    from yizhan.server.entrypoints.cli.stations import run_import
 
     return run_import(args.file, api=args.api, district=args.district, dry_run=args.dry_run)
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
-    from yizhan.server.audit_store import AuditStore
+    from yizhan.server.adapters.sqlite.audit_store import AuditStore
     from yizhan.server.config import Settings
 
     path = Settings().data_dir / "audit.sqlite"
@@ -67,10 +67,10 @@ def _bench(args: argparse.Namespace) -> int:
 def _mqtt_auth(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from yizhan.server.alert_store import AlertStore
+    from yizhan.server.adapters.mqtt_auth import generate
+    from yizhan.server.adapters.sqlite.alert_store import AlertStore
+    from yizhan.server.adapters.sqlite.registry import Registry
     from yizhan.server.config import Settings
-    from yizhan.server.mqtt_auth import generate
-    from yizhan.server.registry import Registry
 
     settings = Settings()
     registry = Registry(settings.data_dir / "registry.sqlite")
@@ -90,7 +90,7 @@ def _mqtt_auth(args: argparse.Namespace) -> int:
 
 
 def _users(args: argparse.Namespace) -> int:
-    from yizhan.server.users_cli import run_users
+    from yizhan.server.entrypoints.cli.users import run_users
 
     return run_users(args)
 
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     auth.add_argument("--rotate", default=None, metavar="STATION", help="give this station a new password")
     auth.set_defaults(func=_mqtt_auth)
 
-    from yizhan.server.users_cli import add_arguments as users_arguments
+    from yizhan.server.entrypoints.cli.users import add_arguments as users_arguments
 
     users = sub.add_parser("users", help="API users, roles and bearer tokens")
     users_arguments(users)

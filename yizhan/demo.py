@@ -58,9 +58,9 @@ def _secure_broker(root: Path, native: int, gateway_stations: int, topic_root: s
     writes them under root/mqtt-auth; returns username → password."""
     from yizhan.device_sim.ecosystems import with_gateway
     from yizhan.device_sim.profiles import make_profiles
+    from yizhan.server.adapters.mqtt_auth import generate
+    from yizhan.server.adapters.sqlite.registry import Registry
     from yizhan.server.domain.station import StationSpec
-    from yizhan.server.mqtt_auth import generate
-    from yizhan.server.registry import Registry
 
     bodies = {p.id: p.registration() for p in make_profiles(native, 1)}
     ecosystem = make_profiles(gateway_stations, GATEWAY_SEED, prefix="gw")

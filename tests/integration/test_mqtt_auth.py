@@ -46,10 +46,10 @@ def test_generated_credentials_and_acls_hold_on_a_real_mosquitto(
 ) -> None:
     server = make_server(start=False)
     data = server.data_dir
-    from yizhan.server.alert_store import AlertStore
+    from yizhan.server.adapters.sqlite.alert_store import AlertStore
+    from yizhan.server.adapters.sqlite.registry import Registry
     from yizhan.server.domain.routing import CrewSpec
     from yizhan.server.domain.station import StationSpec
-    from yizhan.server.registry import Registry
 
     registry = Registry(data / "registry.sqlite")
     for sid in ("st-a", "st-b"):
@@ -121,7 +121,7 @@ def test_generated_credentials_and_acls_hold_on_a_real_mosquitto(
 
 
 def test_rotating_a_station_changes_only_its_password(tmp_path: Path) -> None:
-    from yizhan.server.mqtt_auth import generate
+    from yizhan.server.adapters.mqtt_auth import generate
 
     first = {c.username: c.password for c in generate(tmp_path / "o", tmp_path, ["st-a", "st-b"], {})}
     again = {

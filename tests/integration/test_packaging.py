@@ -79,7 +79,7 @@ def test_only_the_namespaced_package_is_importable(installed: Path, tmp_path: Pa
     ok = run(
         python,
         "-c",
-        "import yizhan.server.api, yizhan.protocol; print(yizhan.server.__file__)",
+        "import yizhan.server.entrypoints.http.app, yizhan.protocol; print(yizhan.server.__file__)",
         cwd=tmp_path,
     )
     assert ok.returncode == 0, ok.stderr

@@ -13,7 +13,7 @@ import orjson
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
-from yizhan.server.partition import Partition
+from yizhan.server.domain.partition import Partition
 
 from tests.conftest import STATION_BODY, ServerProc, wait_for
 from yizhan.localstack import Broker, Influx

@@ -13,9 +13,9 @@ from yizhan.protocol.payloads import (
     decode_status,
     decode_telemetry,
 )
+from yizhan.server.application.ingest import REJECTION_REASONS, Ingest
 from yizhan.server.domain.alerts import AlertEngine
 from yizhan.server.domain.budget import StationBudget
-from yizhan.server.ingest import REJECTION_REASONS, Ingest
 
 from tests.unit.fakes import T0, FakeClock, fleet_with
 
@@ -79,7 +79,8 @@ def test_ingest_survives_any_message_sequence_and_still_stores_the_next_good_one
 def test_memory_stays_bounded_under_a_flood_of_made_up_senders_and_skewed_clocks(monkeypatch) -> None:
     """What ingest remembers about bad senders is capped: once past the caps, more made-up ids
     and skewed clocks cost no more memory (measured with tracemalloc), and are all counted."""
-    monkeypatch.setattr("yizhan.server.ingest._SKEW_MEMORY", 5_000)  # the real cap is 100,000: same code
+    # the real cap is 100,000: same code
+    monkeypatch.setattr("yizhan.server.application.ingest._SKEW_MEMORY", 5_000)
     fleet = fleet_with("st-1")
     ingest = Ingest(fleet, FakeClock(), alerts=AlertEngine(fleet))
     skewed = {"ts": T0 + 10**9, "boot": 1, "data": {"water_temp_c": 20.0}}

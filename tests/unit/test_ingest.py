@@ -1,6 +1,6 @@
 """The ingest service over pure inputs: rejections by reason, clock skew, duplicates, points."""
 
-from yizhan.server.ingest import Ingest
+from yizhan.server.application.ingest import Ingest
 
 from tests.unit.fakes import T0, FakeClock, fleet_with, js
 

@@ -1,4 +1,4 @@
-from yizhan.server.lineproto import encode_point, point_time_ns
+from yizhan.server.application.lineproto import encode_point, point_time_ns
 
 
 def test_points_escape_tags_and_strings_and_type_fields():

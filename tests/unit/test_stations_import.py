@@ -2,7 +2,12 @@
 
 import pytest
 from openpyxl import Workbook
-from yizhan.server.stations_import import ImportFileError, parse_hours, parse_services, read_stations
+from yizhan.server.adapters.registration_table import (
+    ImportFileError,
+    parse_hours,
+    parse_services,
+    read_stations,
+)
 
 HEADER = "序号,单位,地址,负责人,电话（手机）,基本服务功能,开放时间,备注,区市,经度,纬度"
 

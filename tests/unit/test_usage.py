@@ -28,8 +28,8 @@ def test_heating_sessions_are_runs_at_or_above_500_watts():
 
 def test_door_changes_within_one_ms_count_in_seq_order_across_telemetry_and_events() -> None:
     """A gateway stamps a burst with one ms; seq (in the ns digits) keeps open→closed→open apart."""
-    from yizhan.server.influx import Series
-    from yizhan.server.usage import door_opens
+    from yizhan.server.application.ports import Series
+    from yizhan.server.application.usage_history import door_opens
 
     ms = 1_772_400_000_000 * 1_000_000
     tele = Series("door_sensor", {"device": "door"}, ["time", "open"], [[ms + 1, True], [ms + 3, False]])

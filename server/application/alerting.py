@@ -12,14 +12,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from yizhan.protocol.topics import alert_topic
-from yizhan.server.alert_store import AlertStore, alert_json, dumps
-from yizhan.server.clock import Clock
+from yizhan.server.application.clock import Clock
+from yizhan.server.application.ingest import Ingest
+from yizhan.server.application.ports import AlertFeed, AlertStore, Outbox
 from yizhan.server.domain.alerts import Alert, AlertEngine, AlertTransition
 from yizhan.server.domain.routing import CrewSpec, Silence, SilenceSpec, route
-from yizhan.server.ingest import Ingest
-from yizhan.server.notify import AlertStream, Deliverer
-from yizhan.server.timefmt import iso_ms
+from yizhan.server.domain.timestamps import iso_ms
 
 
 class Alerting:
@@ -30,8 +30,8 @@ class Alerting:
         ingest: Ingest,
         clock: Clock,
         root: str,
-        stream: AlertStream,
-        deliverer: Deliverer,
+        stream: AlertFeed,
+        deliverer: Outbox,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -119,7 +119,7 @@ def notification_dict(t: AlertTransition, silence: Silence | None) -> dict[str, 
 
 
 def notification(t: AlertTransition, silence: Silence | None) -> bytes:
-    return dumps(notification_dict(t, silence))
+    return orjson.dumps(notification_dict(t, silence))
 
 
 def silence_json(s: Silence) -> dict[str, Any]:
@@ -139,3 +139,26 @@ def parse_end(value: str, tz: ZoneInfo) -> int:
     """`ends_at` as epoch ms; a naive time is in `tz` (YZ_TIMEZONE). ValueError if unreadable."""
     dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return int((dt if dt.tzinfo else dt.replace(tzinfo=tz)).timestamp() * 1000)
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    """The alert as the API, webhooks, MQTT and SSE show it."""
+    return {
+        "id": alert.id,
+        "station": alert.station,
+        "district": alert.district,
+        "device": alert.device,
+        "device_type": alert.device_type,
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "state": alert.state,
+        "fired_at": iso_ms(alert.fired_at_ms),
+        "acknowledged_at": iso_ms(alert.acknowledged_at_ms),
+        "acknowledged_by": alert.acknowledged_by,
+        "resolved_at": iso_ms(alert.resolved_at_ms),
+        "resolved_by": alert.resolved_by,
+        "note": alert.note,
+        "reminders": alert.reminders,
+        "escalated": alert.escalated,
+        "message": {"zh": alert.message_zh, "en": alert.message_en},
+    }

@@ -1,20 +1,10 @@
 """The station registry and the list of unregistered senders, kept in SQLite under YZ_DATA_DIR."""
 
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
+from yizhan.server.application.ingest import UnregisteredSender
 from yizhan.server.domain.station import StationSpec
-
-
-@dataclass(slots=True)
-class UnregisteredSender:
-    station: str
-    device: str | None
-    reason: str
-    first_seen_ms: int
-    last_seen_ms: int
-    messages: int
 
 
 class Registry:

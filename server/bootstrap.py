@@ -7,24 +7,24 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
-from yizhan.server.alert_store import AlertStore
-from yizhan.server.alerting import Alerting
-from yizhan.server.audit import AuditSealer
-from yizhan.server.audit_store import AuditStore
-from yizhan.server.clock import Clock, make_clock
+from yizhan.server.adapters.influx import InfluxClient
+from yizhan.server.adapters.mqtt_link import MqttLink
+from yizhan.server.adapters.notify import AlertStream, Deliverer
+from yizhan.server.adapters.sqlite.alert_store import AlertStore
+from yizhan.server.adapters.sqlite.audit_store import AuditStore
+from yizhan.server.adapters.sqlite.registry import Registry
+from yizhan.server.adapters.sqlite.spool import Spool
+from yizhan.server.adapters.sqlite.user_store import UserStore
+from yizhan.server.application.alerting import Alerting
+from yizhan.server.application.clock import Clock, make_clock
+from yizhan.server.application.ingest import Ingest
+from yizhan.server.application.pipeline import Pipeline, supervised
+from yizhan.server.application.sealing import AuditSealer
 from yizhan.server.config import Settings
 from yizhan.server.domain.alerts import AlertEngine
 from yizhan.server.domain.budget import StationBudget
 from yizhan.server.domain.fleet import Fleet
-from yizhan.server.influx import InfluxClient
-from yizhan.server.ingest import Ingest
-from yizhan.server.mqtt_link import MqttLink
-from yizhan.server.notify import AlertStream, Deliverer
-from yizhan.server.partition import Partition
-from yizhan.server.pipeline import Pipeline, supervised
-from yizhan.server.registry import Registry
-from yizhan.server.spool import Spool
-from yizhan.server.users import UserStore
+from yizhan.server.domain.partition import Partition
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +46,26 @@ class Services:
     metrics: CollectorRegistry
 
 
-def build(settings: Settings) -> Services:
-    from yizhan.server.metrics import ServerCollector
-
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    registry: Registry | None = None,
+    alert_store: AlertStore | None = None,
+    audit_store: AuditStore | None = None,
+    users: UserStore | None = None,
+    influx: InfluxClient | None = None,
+    spool: Spool | None = None,
+) -> Services:
+    """The object graph of one server process. Every adapter can be handed in (the tests hand in
+    their own); what is not is made from `settings`."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    clock = make_clock(settings.clock)
-    registry = Registry(settings.data_dir / "registry.sqlite")
+    clock = clock or make_clock(settings.clock)
+    registry = registry or Registry(settings.data_dir / "registry.sqlite")
     fleet = Fleet()
     for station_id, spec in registry.stations().items():
         fleet.register(station_id, spec)
-    alert_store = AlertStore(settings.data_dir / "alerts.sqlite")
+    alert_store = alert_store or AlertStore(settings.data_dir / "alerts.sqlite")
     engine = AlertEngine(
         fleet,
         next_id=alert_store.max_alert_id() + 1,
@@ -73,14 +83,14 @@ def build(settings: Settings) -> Services:
     ingest = Ingest(fleet, clock, settings.topic_root, alerts=engine, partition=partition, budget=budget)
     for sender in registry.unregistered():
         ingest.unregistered[(sender.station, sender.device)] = sender
-    influx = InfluxClient(
+    influx = influx or InfluxClient(
         settings.influx_url,
         settings.influx_db,
         token=settings.influx_token,
         username=settings.influx_username,
         password=settings.influx_password,
     )
-    spool = Spool(settings.data_dir / "spool.sqlite")
+    spool = spool or Spool(settings.data_dir / "spool.sqlite")
     # the MQTT link and the pipeline, the deliverer and the alerting service need each other:
     # the lambdas look them up when called, after both exist
     mqtt = MqttLink(settings, lambda *m: pipeline.submit(*m))
@@ -98,7 +108,7 @@ def build(settings: Settings) -> Services:
         before_ack=alerting.persist,
     )
     audit = AuditSealer(
-        AuditStore(settings.data_dir / "audit.sqlite"),
+        audit_store or AuditStore(settings.data_dir / "audit.sqlite"),
         fleet,
         influx,
         clock,
@@ -107,8 +117,7 @@ def build(settings: Settings) -> Services:
         backlog=lambda: pipeline.spool_lines,
     )
     ingest.on_seen = audit.seen
-    metrics = CollectorRegistry()
-    metrics.register(ServerCollector(ingest, pipeline, mqtt, alerting))
+    metrics = CollectorRegistry()  # the HTTP app registers its collectors here
     return Services(
         settings,
         clock,
@@ -121,7 +130,7 @@ def build(settings: Settings) -> Services:
         mqtt,
         alerting,
         audit,
-        UserStore(settings.data_dir / "users.sqlite"),
+        users or UserStore(settings.data_dir / "users.sqlite"),
         metrics,
     )
 
@@ -179,37 +188,3 @@ async def running(services: Services) -> AsyncIterator[Services]:
         services.spool.close()
         services.registry.close()
         services.users.close()
-
-
-def serve(settings: Settings) -> None:
-    """`yizhan server`: ingest, API and (later) alerting in one process."""
-    import uvicorn
-    from yizhan.server.api import create_app
-
-    services = build(settings)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: object) -> AsyncIterator[None]:
-        async with running(services):
-            if settings.auth == "auto" and not services.users.any():
-                log.warning("the HTTP API is open: no users yet (`yizhan users add NAME --role admin`)")
-            log.info(
-                "yizhan server: %d stations, MQTT %s, InfluxDB %s/%s, HTTP http://%s:%d/",
-                len(services.fleet.stations),
-                settings.mqtt_url,
-                settings.influx_url,
-                settings.influx_db,
-                settings.http_host,
-                settings.http_port,
-            )
-            yield
-
-    app = create_app(services, lifespan=lifespan)
-    # timeout: open SSE streams must not hold a shutdown up
-    uvicorn.run(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level="warning",
-        timeout_graceful_shutdown=3,
-    )

@@ -8,6 +8,7 @@ import logging
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from yizhan.protocol.ids import DEVICE_TYPES
@@ -21,14 +22,13 @@ from yizhan.protocol.payloads import (
     event_fields,
 )
 from yizhan.protocol.topics import TopicError, TopicKind, parse_station_topic
-from yizhan.server.clock import Clock
+from yizhan.server.application.clock import Clock
+from yizhan.server.application.lineproto import encode_point, point_time_ns
 from yizhan.server.domain.alerts import FIRING, RESOLVED, AlertEngine, AlertTransition
 from yizhan.server.domain.budget import StationBudget
 from yizhan.server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
 from yizhan.server.domain.fleet import DeviceState, Fleet
-from yizhan.server.lineproto import encode_point, point_time_ns
-from yizhan.server.partition import Partition
-from yizhan.server.registry import UnregisteredSender
+from yizhan.server.domain.partition import Partition
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,20 @@ REJECTION_REASONS = (
     "unregistered_device",
     "rate_limited",
 )
+
+
+
+@dataclass(slots=True)
+class UnregisteredSender:
+    """A station or device that sent messages but is not in the registry: listed for an administrator."""
+
+
+    station: str
+    device: str | None
+    reason: str
+    first_seen_ms: int
+    last_seen_ms: int
+    messages: int
 
 
 class Rejected(Exception):

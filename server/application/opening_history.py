@@ -3,11 +3,11 @@
 from collections import defaultdict
 from datetime import date
 
+from yizhan.server.application.ports import PointStore, quote_tag
+from yizhan.server.application.usage_history import door_opens
 from yizhan.server.domain.opening import DayInput, DeviceHistory, OpeningDay, opening_day
 from yizhan.server.domain.schedule import local_day_bounds
 from yizhan.server.domain.station import StationSpec
-from yizhan.server.influx import InfluxClient, quote_tag
-from yizhan.server.usage import door_opens
 
 DEVICE_MEASUREMENTS = '"door_sensor","water_dispenser","power_strip","smart_speaker","other","events"'
 CLAIM_LOOKBACK_MS = 31 * 86_400_000
@@ -15,7 +15,7 @@ STATUS_LOOKBACK_MS = 86_400_000
 
 
 async def station_day(
-    influx: InfluxClient,
+    influx: PointStore,
     station: str,
     spec: StationSpec,
     day: date,

@@ -4,36 +4,11 @@ That one interface is served by InfluxDB 1.x, by 2.x (DBRP mapping) and by 3.x.
 """
 
 import logging
-from dataclasses import dataclass
-from typing import Any
 
 import httpx
+from yizhan.server.application.ports import InfluxRejected, InfluxUnavailable, Series
 
 log = logging.getLogger(__name__)
-
-
-class InfluxUnavailable(Exception):
-    """InfluxDB could not take the write now (down, overloaded, auth or database missing); retry later."""
-
-
-class InfluxRejected(Exception):
-    """InfluxDB refused the data itself (HTTP 400); retrying will not help."""
-
-
-@dataclass(frozen=True)
-class Series:
-    name: str
-    tags: dict[str, str]
-    columns: list[str]
-    values: list[list[Any]]
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, v, strict=False)) for v in self.values]
-
-
-def quote_tag(value: str) -> str:
-    """An InfluxQL string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 class InfluxClient:

@@ -15,8 +15,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from yizhan.protocol.broker import broker_address
 from yizhan.protocol.topics import server_status_topic, station_subscription
-from yizhan.server.config import Settings, broker_address
+from yizhan.server.config import Settings
 
 log = logging.getLogger(__name__)
 

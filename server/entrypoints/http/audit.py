@@ -9,14 +9,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from yizhan.protocol.ids import ID_PATTERN
-from yizhan.server.alert_store import AlertStore
-from yizhan.server.audit_report import district_totals, station_rows, to_csv, to_html
-from yizhan.server.audit_store import AuditStore
+from yizhan.server.adapters.sqlite.alert_store import AlertStore
+from yizhan.server.adapters.sqlite.audit_store import AuditStore
+from yizhan.server.application.audit_report import district_totals, station_rows, to_csv, to_html
+from yizhan.server.application.opening_history import station_day
+from yizhan.server.application.ports import InfluxRejected, InfluxUnavailable
+from yizhan.server.bootstrap import Services
 from yizhan.server.domain.station import StationSpec
-from yizhan.server.influx import InfluxRejected, InfluxUnavailable
-from yizhan.server.opening import station_day
-from yizhan.server.services import Services
-from yizhan.server.timefmt import parse_when
+from yizhan.server.entrypoints.http.timefmt import parse_when
 
 StationId = Annotated[str, Path(pattern=ID_PATTERN, description="station id")]
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

@@ -11,13 +11,12 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from yizhan.server.audit_store import AuditStore
-from yizhan.server.clock import Clock
+from yizhan.server.application.clock import Clock
+from yizhan.server.application.opening_history import station_day
+from yizhan.server.application.ports import AuditChain, InfluxRejected, InfluxUnavailable, PointStore
+from yizhan.server.application.usage_history import station_usage
 from yizhan.server.domain.fleet import Fleet
 from yizhan.server.domain.schedule import local_day_bounds
-from yizhan.server.influx import InfluxClient, InfluxRejected, InfluxUnavailable
-from yizhan.server.opening import station_day
-from yizhan.server.usage import station_usage
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +27,9 @@ MAX_PER_ROUND = 500
 class AuditSealer:
     def __init__(
         self,
-        store: AuditStore,
+        store: AuditChain,
         fleet: Fleet,
-        influx: InfluxClient,
+        influx: PointStore,
         clock: Clock,
         default_tz: str,
         durable: Callable[[], int],

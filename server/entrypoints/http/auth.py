@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry, Counter
+from yizhan.server.adapters.sqlite.user_store import UserStore
 from yizhan.server.domain.access import PUBLIC, READERS, ROUTE_ROLES, Principal, Role
-from yizhan.server.users import UserStore
 
 
 def route_roles(metrics_public: bool) -> dict[tuple[str, str], frozenset[Role]]:

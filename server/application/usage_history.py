@@ -4,8 +4,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from yizhan.server.application.ports import PointStore, Series, quote_tag
 from yizhan.server.domain.usage import count_heating_sessions, counter_increase, rising_edges
-from yizhan.server.influx import InfluxClient, Series, quote_tag
 
 LOOKBACK = timedelta(days=31)  # how far back the value before a range is looked for
 
@@ -33,7 +33,7 @@ def _by_device(series: list[Series]) -> dict[str, list[list]]:
     return out
 
 
-async def station_usage(influx: InfluxClient, station: str, start: datetime, end: datetime) -> Usage:
+async def station_usage(influx: PointStore, station: str, start: datetime, end: datetime) -> Usage:
     """Usage of one station in [start, end) per docs/contract.md "Definitions"."""
     s, e, back = _ns(start), _ns(end), _ns(start - LOOKBACK)
     st = f'"station" = {quote_tag(station)}'

@@ -10,19 +10,20 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Req
 from fastapi.responses import FileResponse, ORJSONResponse
 from fastapi.staticfiles import StaticFiles
 from yizhan.protocol.ids import ID_PATTERN
-from yizhan.server.alerts_api import build_alerts_router
-from yizhan.server.audit_api import build_audit_router
-from yizhan.server.auth import check_routes, make_authorizer, principal_of, route_roles
-from yizhan.server.body_limit import BodyLimit, refusal_counter
+from yizhan.server.application.ports import InfluxRejected, InfluxUnavailable
+from yizhan.server.application.usage_history import station_usage
+from yizhan.server.bootstrap import Services
 from yizhan.server.domain.finder import nearby, services_now
 from yizhan.server.domain.fleet import StationLive
 from yizhan.server.domain.schedule import local_day_bounds
 from yizhan.server.domain.station import StationSpec
-from yizhan.server.influx import InfluxRejected, InfluxUnavailable
-from yizhan.server.metrics import render
-from yizhan.server.services import Services
-from yizhan.server.timefmt import iso_ms, parse_when
-from yizhan.server.usage import station_usage
+from yizhan.server.domain.timestamps import iso_ms
+from yizhan.server.entrypoints.http.alerts import build_alerts_router
+from yizhan.server.entrypoints.http.audit import build_audit_router
+from yizhan.server.entrypoints.http.auth import check_routes, make_authorizer, principal_of, route_roles
+from yizhan.server.entrypoints.http.body_limit import BodyLimit, refusal_counter
+from yizhan.server.entrypoints.http.metrics import ServerCollector, render
+from yizhan.server.entrypoints.http.timefmt import parse_when
 
 CONSOLE = PathLib(__file__).resolve().parent / "console"
 StationId = Annotated[str, Path(pattern=ID_PATTERN, description="station id")]
@@ -184,6 +185,9 @@ def build_router(services: Services) -> APIRouter:
 
 def create_app(services: Services, lifespan: Any = None) -> FastAPI:
     settings = services.settings
+    services.metrics.register(
+        ServerCollector(services.ingest, services.pipeline, services.mqtt, services.alerting)
+    )
     authorize = make_authorizer(services.users, settings.auth, settings.metrics_public, services.metrics)
     app = FastAPI(title="yizhan", version="0.1.0", lifespan=lifespan, dependencies=[Depends(authorize)])
     app.add_middleware(

@@ -1,15 +1,9 @@
-"""Times at the API's edge: ISO-8601 in (a naive one is in the station's zone), ISO-8601 UTC out."""
+"""Times at the API's edge: ISO-8601 in; a naive one is in the station's zone."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException
-
-
-def iso_ms(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_when(value: str, field: str, tz: Any) -> datetime:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
-from yizhan.server.alert_store import AlertStore, OutboxRow
+from yizhan.server.adapters.sqlite.alert_store import AlertStore, OutboxRow
 
 log = logging.getLogger(__name__)
 

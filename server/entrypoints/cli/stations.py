@@ -4,10 +4,10 @@ import sys
 from pathlib import Path
 
 import httpx
+from yizhan.server.adapters.registration_table import ImportFileError, read_stations
+from yizhan.server.adapters.sqlite.registry import Registry
 from yizhan.server.config import Settings
 from yizhan.server.domain.station import StationSpec
-from yizhan.server.registry import Registry
-from yizhan.server.stations_import import ImportFileError, read_stations
 
 
 def _local_server(settings: Settings) -> str | None:

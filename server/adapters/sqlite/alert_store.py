@@ -10,10 +10,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 from yizhan.server.domain.alerts import OPEN_STATES, Alert, AlertTransition
 from yizhan.server.domain.routing import CrewSpec, Delivery, Silence
-from yizhan.server.timefmt import iso_ms
 
 _ALERT_COLUMNS = tuple(Alert.__dataclass_fields__)
 
@@ -245,30 +243,3 @@ class AlertStore:
                 "UPDATE silences SET ends_ms = min(ends_ms, ?) WHERE id = ?", (now_ms, silence_id)
             )
         return cur.rowcount > 0
-
-
-def alert_json(alert: Alert) -> dict[str, Any]:
-    """The alert as the API, webhooks, MQTT and SSE show it."""
-    return {
-        "id": alert.id,
-        "station": alert.station,
-        "district": alert.district,
-        "device": alert.device,
-        "device_type": alert.device_type,
-        "rule": alert.rule,
-        "severity": alert.severity,
-        "state": alert.state,
-        "fired_at": iso_ms(alert.fired_at_ms),
-        "acknowledged_at": iso_ms(alert.acknowledged_at_ms),
-        "acknowledged_by": alert.acknowledged_by,
-        "resolved_at": iso_ms(alert.resolved_at_ms),
-        "resolved_by": alert.resolved_by,
-        "note": alert.note,
-        "reminders": alert.reminders,
-        "escalated": alert.escalated,
-        "message": {"zh": alert.message_zh, "en": alert.message_en},
-    }
-
-
-def dumps(value: Any) -> bytes:
-    return orjson.dumps(value)

@@ -8,13 +8,12 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from yizhan.protocol.ids import ID_PATTERN
-from yizhan.server.alert_store import alert_json
-from yizhan.server.alerting import Alerting, parse_end, silence_json
-from yizhan.server.auth import principal_of
+from yizhan.server.application.alerting import Alerting, alert_json, parse_end, silence_json
 from yizhan.server.domain.access import Principal
 from yizhan.server.domain.alerts import Alert, AlertError
 from yizhan.server.domain.routing import CrewSpec, SilenceSpec
-from yizhan.server.timefmt import iso_ms
+from yizhan.server.domain.timestamps import iso_ms
+from yizhan.server.entrypoints.http.auth import principal_of
 
 CrewId = Annotated[str, Path(pattern=ID_PATTERN, description="crew id")]
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # SQLite integers

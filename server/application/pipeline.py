@@ -13,9 +13,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import Histogram
-from yizhan.server.influx import InfluxClient, InfluxRejected, InfluxUnavailable
-from yizhan.server.ingest import Ingest
-from yizhan.server.spool import Spool
+from yizhan.server.application.ingest import Ingest
+from yizhan.server.application.ports import InfluxRejected, InfluxUnavailable, PointStore, Spool
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ class Pipeline:
     def __init__(
         self,
         ingest: Ingest,
-        influx: InfluxClient,
+        influx: PointStore,
         spool: Spool,
         ack: Acker,
         *,

@@ -3,9 +3,9 @@
 import argparse
 import sys
 
+from yizhan.server.adapters.sqlite.user_store import UserError, UserStore
 from yizhan.server.config import Settings
 from yizhan.server.domain.access import ROLES, parse_districts
-from yizhan.server.users import UserError, UserStore
 
 
 def run_users(args: argparse.Namespace) -> int:

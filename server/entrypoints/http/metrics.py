@@ -4,10 +4,10 @@ from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from yizhan.server.alerting import Alerting
-from yizhan.server.ingest import Ingest
-from yizhan.server.mqtt_link import MqttLink
-from yizhan.server.pipeline import Pipeline
+from yizhan.server.adapters.mqtt_link import MqttLink
+from yizhan.server.application.alerting import Alerting
+from yizhan.server.application.ingest import Ingest
+from yizhan.server.application.pipeline import Pipeline
 
 
 class ServerCollector:

@@ -1,0 +1,1 @@
+"""Adapters: InfluxDB over its v1 HTTP API, the SQLite stores, MQTT, notifications."""

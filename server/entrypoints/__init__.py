@@ -1,0 +1,1 @@
+"""Entry points: HTTP routes and CLI commands turn requests into application calls and back."""

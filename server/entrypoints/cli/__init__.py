@@ -1,0 +1,1 @@
+"""The server's `yizhan` subcommands (users, stations import)."""
