@@ -43,7 +43,7 @@ def main() -> int:
         started = time.perf_counter()
         for topic, payload in messages:
             ingest.handle(topic, payload)
-        ingest.take_lines()
+        ingest.take_batch()
         rates.append(len(messages) / (time.perf_counter() - started))
     accepted = sum(ingest.accepted.values())
     print(f"Ingest.handle, {args.stations} stations, {len(messages)} messages x {args.rounds} rounds")

@@ -2,13 +2,14 @@
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 from yizhan.server.adapters.influx import InfluxClient
-from yizhan.server.adapters.mqtt_link import MqttLink
+from yizhan.server.adapters.mqtt_link import MessageSink, MqttLink
 from yizhan.server.adapters.notify import AlertStream, Deliverer
 from yizhan.server.adapters.sqlite.alert_store import AlertStore
 from yizhan.server.adapters.sqlite.audit_store import AuditStore
@@ -18,13 +19,14 @@ from yizhan.server.adapters.sqlite.user_store import UserStore
 from yizhan.server.application.alerting import Alerting
 from yizhan.server.application.clock import Clock, make_clock
 from yizhan.server.application.ingest import Ingest
-from yizhan.server.application.pipeline import Pipeline, supervised
+from yizhan.server.application.pipeline import Inbox, Pipeline, supervised
 from yizhan.server.application.sealing import AuditSealer
 from yizhan.server.config import Settings
 from yizhan.server.domain.alerts import AlertEngine
 from yizhan.server.domain.budget import StationBudget
 from yizhan.server.domain.fleet import Fleet
 from yizhan.server.domain.partition import Partition
+from yizhan.server.domain.routing import crew_secret
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class Services:
     ingest: Ingest
     influx: InfluxClient
     spool: Spool
+    inbox: Inbox
     pipeline: Pipeline
     mqtt: MqttLink
     alerting: Alerting
@@ -56,6 +59,7 @@ def build(
     users: UserStore | None = None,
     influx: InfluxClient | None = None,
     spool: Spool | None = None,
+    mqtt_link: Callable[[Settings, MessageSink], MqttLink] = MqttLink,
 ) -> Services:
     """The object graph of one server process. Every adapter can be handed in (the tests hand in
     their own); what is not is made from `settings`."""
@@ -91,21 +95,13 @@ def build(
         password=settings.influx_password,
     )
     spool = spool or Spool(settings.data_dir / "spool.sqlite")
-    # the MQTT link and the pipeline, the deliverer and the alerting service need each other:
-    # the lambdas look them up when called, after both exist
-    mqtt = MqttLink(settings, lambda *m: pipeline.submit(*m))
-    deliverer = Deliverer(
-        alert_store, mqtt.publish_confirmed, lambda crew_id: (c := alerting.crews.get(crew_id)) and c.secret
-    )
-    alerting = Alerting(engine, alert_store, ingest, clock, settings.topic_root, AlertStream(), deliverer)
-    pipeline = Pipeline(
-        ingest,
-        influx,
-        spool,
-        mqtt.ack,
-        batch_lines=settings.batch_lines,
-        flush_interval_s=settings.flush_interval_ms / 1000,
-        before_ack=alerting.persist,
+    # one way in for messages (the MQTT thread) and alert actions (the API): the pipeline's inbox
+    inbox = Inbox()
+    mqtt = mqtt_link(settings, inbox.put)
+    crews = alert_store.crews()  # the alerting service keeps it current; the deliverer signs with it
+    deliverer = Deliverer(alert_store, mqtt.publish_confirmed, functools.partial(crew_secret, crews))
+    alerting = Alerting(
+        engine, alert_store, inbox, clock, settings.topic_root, AlertStream(), deliverer, crews
     )
     audit = AuditSealer(
         audit_store or AuditStore(settings.data_dir / "audit.sqlite"),
@@ -113,10 +109,18 @@ def build(
         influx,
         clock,
         settings.timezone,
-        durable=lambda: pipeline.flush_rounds,
-        backlog=lambda: pipeline.spool_lines,
     )
-    ingest.on_seen = audit.seen
+    pipeline = Pipeline(
+        inbox,
+        ingest,
+        influx,
+        spool,
+        mqtt.ack,
+        alerting,
+        audit,
+        batch_lines=settings.batch_lines,
+        flush_interval_s=settings.flush_interval_ms / 1000,
+    )
     metrics = CollectorRegistry()  # the HTTP app registers its collectors here
     return Services(
         settings,
@@ -126,6 +130,7 @@ def build(
         ingest,
         influx,
         spool,
+        inbox,
         pipeline,
         mqtt,
         alerting,

@@ -1,9 +1,10 @@
-"""The alerting service: persists alert transitions, routes them to crews, and takes people's actions.
+"""The alerting service: stores alert transitions, routes them to crews, and takes people's actions.
 
-Transitions come from the domain's `AlertEngine` through `Ingest` (messages and time) or from
-`acknowledge` / `resolve` here. `persist` stores them with their outbox rows in one SQLite
-transaction before the messages that caused them are acknowledged to the broker, then wakes the
-deliverer and tells the SSE listeners.
+Transitions come from the domain's `AlertEngine` through ingest — messages, the passage of time,
+and people's acknowledgements and resolutions, which enter the pipeline's inbox like messages.
+The pipeline hands each batch's transitions to `persist`, which stores them with their outbox rows
+in one SQLite transaction before the messages that caused them are acknowledged to the broker,
+then tells the SSE listeners and wakes the deliverer.
 """
 
 import asyncio
@@ -15,7 +16,8 @@ from zoneinfo import ZoneInfo
 import orjson
 from yizhan.protocol.topics import alert_topic
 from yizhan.server.application.clock import Clock
-from yizhan.server.application.ingest import Ingest
+from yizhan.server.application.ingest import AlertAction
+from yizhan.server.application.pipeline import Inbox
 from yizhan.server.application.ports import AlertFeed, AlertStore, Outbox
 from yizhan.server.domain.alerts import Alert, AlertEngine, AlertTransition
 from yizhan.server.domain.routing import CrewSpec, Silence, SilenceSpec, route
@@ -27,62 +29,57 @@ class Alerting:
         self,
         engine: AlertEngine,
         store: AlertStore,
-        ingest: Ingest,
+        inbox: Inbox,
         clock: Clock,
         root: str,
         stream: AlertFeed,
         deliverer: Outbox,
+        crews: dict[str, CrewSpec],
     ) -> None:
         self.engine = engine
         self.store = store
-        self.ingest = ingest
+        self.inbox = inbox
         self.clock = clock
         self.root = root
         self.stream = stream
         self.deliverer = deliverer
-        self.crews: dict[str, CrewSpec] = store.crews()
+        self.crews = crews  # shared with the deliverer, which signs with their secrets: updated in place
         self.silences: list[Silence] = store.silences()
-        self._lock = asyncio.Lock()
         self.transitions = 0
         self.notifications_silenced = 0
 
     # --- transitions ----------------------------------------------------------------
 
-    async def persist(self) -> None:
-        """Store and route every transition the engine produced so far, in order."""
-        async with self._lock:
-            transitions = self.ingest.take_transitions()
-            if not transitions:
-                return
-            now = self.clock.now_ms()
-            items = []
-            for t in transitions:
-                topic = alert_topic(t.alert.district, t.alert.station, self.root)
-                deliveries, silence = route(t, self.crews, topic, self.silences, now)
-                if silence is not None:
-                    self.notifications_silenced += 1
-                body = notification(t, silence)
-                items.append((t, deliveries, silence, [body] * len(deliveries)))
-            await asyncio.to_thread(self.store.record, items, int(time.time() * 1000))
-            self.transitions += len(transitions)
-            for t, _, silence, _ in items:
-                self.stream.publish(notification_dict(t, silence))
-            self.deliverer.wake()
+    async def persist(self, transitions: list[AlertTransition]) -> None:
+        """Store and route a batch's transitions, in order (the pipeline's second step)."""
+        if not transitions:
+            return
+        now = self.clock.now_ms()
+        items = []
+        for t in transitions:
+            topic = alert_topic(t.alert.district, t.alert.station, self.root)
+            deliveries, silence = route(t, self.crews, topic, self.silences, now)
+            if silence is not None:
+                self.notifications_silenced += 1
+            body = notification(t, silence)
+            items.append((t, deliveries, silence, [body] * len(deliveries)))
+        await asyncio.to_thread(self.store.record, items, int(time.time() * 1000))
+        self.transitions += len(transitions)
+        for t, _, silence, _ in items:
+            self.stream.publish(notification_dict(t, silence))
+        self.deliverer.wake()
 
     async def acknowledge(self, alert_id: int, by: str, note: str | None) -> Alert:
-        await self.persist()  # anything that fired before this request is stored first
-        transitions = self.engine.acknowledge(alert_id, by, note, self.clock.now_ms())
-        return await self._manual(alert_id, transitions)
+        return await self._act(AlertAction("acknowledge", alert_id, by, note))
 
     async def resolve(self, alert_id: int, by: str, note: str | None) -> Alert:
-        await self.persist()
-        transitions = self.engine.resolve(alert_id, by, note, self.clock.now_ms())
-        return await self._manual(alert_id, transitions)
+        return await self._act(AlertAction("resolve", alert_id, by, note))
 
-    async def _manual(self, alert_id: int, transitions: list[AlertTransition]) -> Alert:
-        self.ingest.alerted(transitions)
-        await self.persist()
-        alert = await asyncio.to_thread(self.store.alert, alert_id)
+    async def _act(self, action: AlertAction) -> Alert:
+        """Through the pipeline like a message: in order with what arrived before it, and answered
+        once it is durable. AlertError when the alert is not open."""
+        await self.inbox.act(action)
+        alert = await asyncio.to_thread(self.store.alert, action.alert_id)
         assert alert is not None, "an alert the engine knows is stored"
         return alert
 
@@ -90,7 +87,7 @@ class Alerting:
 
     async def put_crew(self, crew_id: str, crew: CrewSpec) -> bool:
         created = await asyncio.to_thread(self.store.put_crew, crew_id, crew)
-        self.crews = {**self.crews, crew_id: crew}
+        self.crews[crew_id] = crew
         return created
 
     async def add_silence(self, spec: SilenceSpec, ends_ms: int) -> Silence:

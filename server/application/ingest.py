@@ -1,5 +1,8 @@
-"""The ingest service: one MQTT message in → validated, applied to the fleet, turned into points.
+"""The ingest service: MQTT messages in → validated, applied to the fleet, turned into a `Batch`.
 
+A pass over a run of messages (or over the passage of time, or a person's action on an alert)
+returns what it produced — points, alert transitions, the stations and times it saw — and the
+pipeline makes that durable and acts on it; ingest keeps no buffer for others to drain.
 Rejections follow docs/protocol.md "Rules for receivers": counted by reason, listed when the sender
 is unregistered, never raised to the caller.
 """
@@ -7,8 +10,8 @@ is unregistered, never raised to the caller.
 import logging
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from yizhan.protocol.ids import DEVICE_TYPES
@@ -46,12 +49,38 @@ REJECTION_REASONS = (
     "rate_limited",
 )
 
+Message = tuple[str | None, bytes, bool]  # topic (None: not UTF-8), payload, retained
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one pass of ingest produced, in the order it happened."""
+
+    lines: list[str] = field(default_factory=list)  # line protocol, for InfluxDB
+    message_ts: list[int] = field(default_factory=list)  # device times of the messages among them (lag)
+    transitions: list[AlertTransition] = field(default_factory=list)  # to store and route
+    seen: list[tuple[str, int]] = field(default_factory=list)  # (station, message time): audit sealing
+
+    def extend(self, other: "Batch") -> None:
+        self.lines.extend(other.lines)
+        self.message_ts.extend(other.message_ts)
+        self.transitions.extend(other.transitions)
+        self.seen.extend(other.seen)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAction:
+    """A person acknowledges or resolves an alert; it goes through the pipeline like a message."""
+
+    kind: str  # "acknowledge" or "resolve"
+    alert_id: int
+    by: str
+    note: str | None
 
 
 @dataclass(slots=True)
 class UnregisteredSender:
     """A station or device that sent messages but is not in the registry: listed for an administrator."""
-
 
     station: str
     device: str | None
@@ -82,12 +111,9 @@ class Ingest:
         self.partition = partition
         self.other_partition = 0  # messages of stations another server process handles
         self.alerts = alerts
-        self.transitions: list[AlertTransition] = []  # alert transitions not yet persisted
-        self.on_seen: Callable[[str, int], None] | None = None  # (station, message time): audit sealing
         self.clock = clock
         self.root = root
-        self.lines: list[str] = []
-        self.message_ts: list[int] = []  # device times of the telemetry/events in `lines` (lag)
+        self._out = Batch()  # what the pass under way produces
         self.accepted: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter({r: 0 for r in REJECTION_REASONS})
         self.clock_skew = 0
@@ -99,8 +125,39 @@ class Ingest:
 
     # --- entry ---------------------------------------------------------------
 
+    def handle_many(self, messages: Iterable[Message]) -> Batch:
+        """One pass over a run of messages, in order: what they produced."""
+        handle = self.handle
+        for topic, payload, retained in messages:
+            handle(topic, payload, retained)
+        return self.take_batch()
+
+    def tick(self) -> Batch:
+        """Apply the passage of time (silence timeouts, alert deadlines)."""
+        self._record(self.fleet.expire_silent(self.clock.now_ms()))
+        if self.alerts is not None:
+            self.alerted(self.alerts.tick(self.clock.now_ms()))
+        return self.take_batch()
+
+    def act(self, action: AlertAction) -> Batch:
+        """A person's acknowledgement or resolution: its transitions and their points.
+        Raises AlertError when the alert is not open."""
+        assert self.alerts is not None, "alert actions need the alert engine"
+        now = self.clock.now_ms()
+        if action.kind == "acknowledge":
+            transitions = self.alerts.acknowledge(action.alert_id, action.by, action.note, now)
+        else:
+            transitions = self.alerts.resolve(action.alert_id, action.by, action.note, now)
+        self.alerted(transitions)
+        return self.take_batch()
+
+    def take_batch(self) -> Batch:
+        """What the messages handled one by one (`handle`) produced since the last take."""
+        out, self._out = self._out, Batch()
+        return out
+
     def handle(self, topic: str | None, payload: bytes, retained: bool = False) -> bool:
-        """Process one message; True if it was accepted."""
+        """Process one message into the batch under way; True if it was accepted."""
         try:
             if topic is None:
                 raise TopicError("topic is not UTF-8")
@@ -137,18 +194,6 @@ class Ingest:
             return self._reject(exc.reason, str(exc))
         self.accepted[kind.value] += 1
         return True
-
-    def tick(self) -> None:
-        """Apply the passage of time (silence timeouts, alert deadlines)."""
-        self._record(self.fleet.expire_silent(self.clock.now_ms()))
-        if self.alerts is not None:
-            self.alerted(self.alerts.tick(self.clock.now_ms()))
-
-    def take_lines(self) -> tuple[list[str], list[int]]:
-        """The points handled so far, and the device times of the messages among them."""
-        lines, self.lines = self.lines, []
-        times, self.message_ts = self.message_ts, []
-        return lines, times
 
     # --- message kinds -----------------------------------------------------------
 
@@ -214,7 +259,7 @@ class Ingest:
             fields["seq"] = msg.seq
         if skewed:
             fields["clock_skew"] = True
-        self.lines.append(encode_point("station_state", tags, fields, point_time_ns(ts, msg.seq or 0)))
+        self._out.lines.append(encode_point("station_state", tags, fields, point_time_ns(ts, msg.seq or 0)))
 
     # --- helpers -------------------------------------------------------------------
 
@@ -246,8 +291,7 @@ class Ingest:
         return known, True
 
     def _seen(self, station: str, ts: int) -> None:
-        if self.on_seen is not None:
-            self.on_seen(station, ts)
+        self._out.seen.append((station, ts))
 
     def _tags(self, dev: DeviceState) -> dict[str, str]:
         district = self.fleet.stations[dev.station].spec.district
@@ -267,14 +311,15 @@ class Ingest:
         fields["boot"] = boot
         if skewed:
             fields["clock_skew"] = True
-        self.lines.append(encode_point(measurement, tags, fields, point_time_ns(ts, seq)))
-        self.message_ts.append(ts)
+        out = self._out
+        out.lines.append(encode_point(measurement, tags, fields, point_time_ns(ts, seq)))
+        out.message_ts.append(ts)
 
     def alerted(self, transitions: list[AlertTransition]) -> None:
-        """Alert transitions: stored in the `alerts` measurement and queued for persisting."""
+        """Alert transitions into the batch: to be persisted, and points of the `alerts` measurement."""
         if not transitions:
             return
-        self.transitions.extend(transitions)
+        self._out.transitions.extend(transitions)
         for t in transitions:
             if t.kind not in _STATE_KINDS:
                 continue
@@ -286,11 +331,7 @@ class Ingest:
             if t.by:
                 fields["by"] = t.by
             seq = a.id * 4 + _STATE_KINDS.index(t.kind)
-            self.lines.append(encode_point("alerts", tags, fields, point_time_ns(t.at_ms, seq)))
-
-    def take_transitions(self) -> list[AlertTransition]:
-        out, self.transitions = self.transitions, []
-        return out
+            self._out.lines.append(encode_point("alerts", tags, fields, point_time_ns(t.at_ms, seq)))
 
     def _record(self, changes: list[Change]) -> None:
         alerts = self.alerts
@@ -309,7 +350,7 @@ class Ingest:
                 if change.reason == "birth" and dev is not None:
                     fields["interval_s"] = dev.interval_s  # audits replay the silence rule from storage
                     fields["boot"] = dev.boot
-                self.lines.append(
+                self._out.lines.append(
                     encode_point(
                         "device_status",
                         {"station": change.station, "device": change.device, "district": district},
@@ -318,7 +359,7 @@ class Ingest:
                     )
                 )
             elif isinstance(change, StationStatusChanged):
-                self.lines.append(
+                self._out.lines.append(
                     encode_point(
                         "station_status",
                         {"station": change.station, "district": district},

@@ -7,7 +7,6 @@ new version.
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,16 +31,15 @@ class AuditSealer:
         influx: PointStore,
         clock: Clock,
         default_tz: str,
-        durable: Callable[[], int],
-        backlog: Callable[[], int],
     ) -> None:
         self.store = store
         self.fleet = fleet
         self.influx = influx
         self.clock = clock
         self.default_tz = default_tz
-        self._durable = durable  # a counter that grows with every completed flush of the pipeline
-        self._backlog = backlog  # points waiting in the spool (not yet queryable)
+        self._watermark = 0  # the pipeline's completed flushes: everything handled before is durable
+        self._flushed = asyncio.Event()
+        self._backlog = 0  # points waiting in the spool (durable, not yet queryable in InfluxDB)
         self.next_day: dict[str, date] = {s: date.fromisoformat(d) for s, d in store.progress().items()}
         self._sealed_until: dict[str, int] = {}
         self._dirty: set[tuple[str, str]] = set(store.dirty())
@@ -50,7 +48,15 @@ class AuditSealer:
         self.sealed = 0
         self.resealed = 0
 
-    # --- from ingest (hot path) ----------------------------------------------------------
+    # --- from the pipeline, after every flush ------------------------------------------------
+
+    def durable(self, seen: list[tuple[str, int]], spooled_lines: int) -> None:
+        """The pipeline's watermark advanced: what `seen` lists (station, message time) is durable."""
+        for station, ts_ms in seen:
+            self.seen(station, ts_ms)
+        self._backlog = spooled_lines
+        self._watermark += 1
+        self._flushed.set()
 
     def seen(self, station: str, ts_ms: int) -> None:
         until = self._sealed_until.get(station)
@@ -97,11 +103,12 @@ class AuditSealer:
         dirty = sorted(self._dirty)[:MAX_PER_ROUND]
         if not due and not dirty:
             return 0
-        if self._backlog():
+        if self._backlog:
             return 0  # spooled points are not in InfluxDB yet
-        mark = self._durable()
-        while self._durable() < mark + 2:  # everything handled so far is in InfluxDB
-            await asyncio.sleep(0.05)
+        mark = self._watermark
+        while self._watermark < mark + 2:  # a whole flush after now: everything handled is in InfluxDB
+            self._flushed.clear()
+            await self._flushed.wait()
         for station, day in due:
             if station in self.fleet.stations:
                 await self._seal(station, day)

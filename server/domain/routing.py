@@ -94,3 +94,9 @@ def route(
     if t.kind in MQTT_KINDS:
         out.append(Delivery("mqtt", alert_topic))
     return out, None
+
+
+def crew_secret(crews: dict[str, CrewSpec], crew_id: str) -> str | None:
+    """The secret a crew's webhook deliveries are signed with, if it has one."""
+    crew = crews.get(crew_id)
+    return crew.secret if crew is not None else None

@@ -71,7 +71,7 @@ def test_ingest_survives_any_message_sequence_and_still_stores_the_next_good_one
         ingest.tick()
     good = {"ts": T0, "seq": 10**9, "boot": 99, "data": {"water_temp_c": 90.0}}
     assert ingest.handle("yz/stations/st-1/water/telemetry", orjson.dumps(good))
-    lines = ingest.take_lines()[0]
+    lines = ingest.take_batch().lines
     assert any(x.startswith("water_dispenser,") and "seq=1000000000i" in x for x in lines)
     assert sum(ingest.rejected.values()) + sum(ingest.accepted.values()) <= len(messages) + 1
 
@@ -90,7 +90,7 @@ def test_memory_stays_bounded_under_a_flood_of_made_up_senders_and_skewed_clocks
             ingest.handle(f"yz/stations/made-up-{i}/water/telemetry", b"{}")
             ingest.handle(f"yz/stations/st-1/ghost-{i}/event", b"{}")
             ingest.handle("yz/stations/st-1/water/telemetry", orjson.dumps({**skewed, "seq": i}))
-        ingest.take_lines()
+        ingest.take_batch()
 
     flood(0, 12_000)  # past every cap
     tracemalloc.start()

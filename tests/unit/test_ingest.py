@@ -17,7 +17,7 @@ def test_valid_telemetry_becomes_one_point_with_deterministic_time_and_registry_
         js({"ts": T0, "seq": 5, "boot": 9, "data": {"dispensed_l_total": 1.5, "district": "fake"}}),
     )
     assert ok
-    (line,) = [x for x in ingest.take_lines()[0] if x.startswith("water_dispenser")]
+    (line,) = [x for x in ingest.take_batch().lines if x.startswith("water_dispenser")]
     tags = "device=water,district=shinan,station=s1"
     assert line == f"water_dispenser,{tags} dispensed_l_total=1.5,seq=5i,boot=9i {T0}000005"
 
@@ -39,7 +39,7 @@ def test_each_rejection_reason_is_counted_and_the_next_good_message_still_goes_t
     assert not ingest.handle(None, good)  # topic not UTF-8
     assert ingest.rejected["bad_topic"] == 2
     assert ingest.handle("yz/stations/s1/door/event", good)
-    assert any(x.startswith("events,") for x in ingest.take_lines()[0])
+    assert any(x.startswith("events,") for x in ingest.take_batch().lines)
     assert {(s.station, s.device) for s in ingest.unregistered.values()} == {
         ("nobody", "door"),
         ("s1", "toaster"),
@@ -52,7 +52,7 @@ def test_a_future_or_missing_ts_is_replaced_by_receive_time_and_flagged_and_dupl
     ingest.handle("yz/stations/s1/door/telemetry", future)
     clock.now += 2000
     ingest.handle("yz/stations/s1/door/telemetry", future)  # the same message again
-    lines = [x for x in ingest.take_lines()[0] if x.startswith("door_sensor")]
+    lines = [x for x in ingest.take_batch().lines if x.startswith("door_sensor")]
     assert len(lines) == 2 and lines[0] == lines[1]
     assert "clock_skew=true" in lines[0] and lines[0].endswith(f" {T0}000003")
     assert ingest.clock_skew == 2
@@ -74,7 +74,7 @@ def test_faults_from_telemetry_and_from_events_reach_the_same_device_state():
 def test_a_birth_writes_device_and_station_status():
     ingest, _ = make()
     ingest.handle("yz/stations/s1/door/status", js({"state": "online", "ts": T0, "boot": 4}), retained=True)
-    lines = ingest.take_lines()[0]
+    lines = ingest.take_batch().lines
     birth = 'device_status,device=door,district=shinan,station=s1 online=true,reason="birth"'
     birth += ",interval_s=60i,boot=4i"
     assert f"{birth} {T0}000000" in lines

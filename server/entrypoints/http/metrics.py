@@ -46,7 +46,7 @@ class ServerCollector:
         yield from pipe.lag.collect()
         yield GaugeMetricFamily("yz_spool_lines", "Points waiting in the spool", value=pipe.spool_lines)
         yield GaugeMetricFamily(
-            "yz_inbox_messages", "Messages received, not yet handled", value=len(pipe._inbox)
+            "yz_inbox_messages", "Messages received, not yet handled", value=len(pipe.inbox)
         )
         yield CounterMetricFamily(
             "yz_mqtt_acks", "Messages acknowledged to the broker", value=self.mqtt.acks_sent
