@@ -27,6 +27,7 @@ from yizhan.protocol.payloads import (
 from yizhan.protocol.topics import TopicError, TopicKind, parse_station_topic
 from yizhan.server.application.clock import Clock
 from yizhan.server.application.lineproto import encode_point, point_time_ns
+from yizhan.server.application.schema import Measurement
 from yizhan.server.domain.alerts import FIRING, RESOLVED, AlertEngine, AlertTransition
 from yizhan.server.domain.budget import StationBudget
 from yizhan.server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
@@ -219,7 +220,7 @@ class Ingest:
             if msg.data.faults is not None:
                 self.alerted(self.alerts.on_faults(dev, frozenset(msg.data.faults), ts))
             self.alerted(self.alerts.on_telemetry(dev, fields, ts))
-        measurement = dev.type if dev.type in DEVICE_TYPES else "other"
+        measurement = dev.type if dev.type in DEVICE_TYPES else Measurement.OTHER
         tags = self._tags(dev)
         if measurement != dev.type:
             tags["type"] = dev.type
@@ -240,7 +241,7 @@ class Ingest:
         tags = self._tags(dev)
         tags["type"] = dev.type
         tags["event"] = msg.event
-        self._point("events", tags, event_fields(msg.data), msg.seq, msg.boot, ts, skewed)
+        self._point(Measurement.EVENTS, tags, event_fields(msg.data), msg.seq, msg.boot, ts, skewed)
 
     def _station_state(self, station: str, payload: bytes) -> None:
         if station not in self.fleet.stations:
@@ -259,7 +260,8 @@ class Ingest:
             fields["seq"] = msg.seq
         if skewed:
             fields["clock_skew"] = True
-        self._out.lines.append(encode_point("station_state", tags, fields, point_time_ns(ts, msg.seq or 0)))
+        time_ns = point_time_ns(ts, msg.seq or 0)
+        self._out.lines.append(encode_point(Measurement.STATION_STATE, tags, fields, time_ns))
 
     # --- helpers -------------------------------------------------------------------
 
@@ -331,7 +333,8 @@ class Ingest:
             if t.by:
                 fields["by"] = t.by
             seq = a.id * 4 + _STATE_KINDS.index(t.kind)
-            self._out.lines.append(encode_point("alerts", tags, fields, point_time_ns(t.at_ms, seq)))
+            time_ns = point_time_ns(t.at_ms, seq)
+            self._out.lines.append(encode_point(Measurement.ALERTS, tags, fields, time_ns))
 
     def _record(self, changes: list[Change]) -> None:
         alerts = self.alerts
@@ -352,7 +355,7 @@ class Ingest:
                     fields["boot"] = dev.boot
                 self._out.lines.append(
                     encode_point(
-                        "device_status",
+                        Measurement.DEVICE_STATUS,
                         {"station": change.station, "device": change.device, "district": district},
                         fields,
                         point_time_ns(change.at_ms),
@@ -361,7 +364,7 @@ class Ingest:
             elif isinstance(change, StationStatusChanged):
                 self._out.lines.append(
                     encode_point(
-                        "station_status",
+                        Measurement.STATION_STATUS,
                         {"station": change.station, "district": district},
                         {
                             "reported_open": change.reported_open,

@@ -2,14 +2,26 @@
 
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
-from yizhan.server.application.ports import PointStore, quote_tag
+from yizhan.server.application.ports import PointStore, Series, query_named, quote_tag
+from yizhan.server.application.schema import Measurement, influxql_list
 from yizhan.server.application.usage_history import door_opens
 from yizhan.server.domain.opening import DayInput, DeviceHistory, OpeningDay, opening_day
 from yizhan.server.domain.schedule import local_day_bounds
 from yizhan.server.domain.station import StationSpec
 
-DEVICE_MEASUREMENTS = '"door_sensor","water_dispenser","power_strip","smart_speaker","other","events"'
+# every measurement a device message lands in (the gateway's own telemetry is not evidence)
+DEVICE_MEASUREMENTS = influxql_list(
+    (
+        Measurement.DOOR_SENSOR,
+        Measurement.WATER_DISPENSER,
+        Measurement.POWER_STRIP,
+        Measurement.SMART_SPEAKER,
+        Measurement.OTHER,
+        Measurement.EVENTS,
+    )
+)
 CLAIM_LOOKBACK_MS = 31 * 86_400_000
 STATUS_LOOKBACK_MS = 86_400_000
 
@@ -28,44 +40,47 @@ async def station_day(
     lo, hi = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
     st = f'"station" = {quote_tag(station)}'
     rng = f"time >= {lo}ms AND time < {hi}ms"
-    first = await influx.query(
-        ";".join(
-            [
-                f'SELECT last("open") FROM "station_state" WHERE {st} AND time >= {lo - CLAIM_LOOKBACK_MS}ms'
-                f" AND time < {lo}ms",
-                f'SELECT "open" FROM "station_state" WHERE {st} AND {rng}',
-                f'SELECT "online", "reason", "interval_s" FROM "device_status" WHERE {st}'
-                f' AND time >= {lo - STATUS_LOOKBACK_MS}ms AND time < {hi}ms GROUP BY "device"',
-                f'SELECT last("interval_s") FROM "device_status" WHERE {st}'
-                f' AND time >= {lo - CLAIM_LOOKBACK_MS}ms AND time < {hi}ms GROUP BY "device"',
-                f'SELECT count("clock_skew") FROM {DEVICE_MEASUREMENTS} WHERE {st} AND {rng}',
-            ]
-        )
+    claim_back = f"time >= {lo - CLAIM_LOOKBACK_MS}ms"
+    first = await query_named(
+        influx,
+        {
+            "claim_before": f'SELECT last("open") FROM "station_state" WHERE {st} AND {claim_back}'
+            f" AND time < {lo}ms",
+            "claims": f'SELECT "open" FROM "station_state" WHERE {st} AND {rng}',
+            "status": f'SELECT "online", "reason", "interval_s" FROM "device_status" WHERE {st}'
+            f' AND time >= {lo - STATUS_LOOKBACK_MS}ms AND time < {hi}ms GROUP BY "device"',
+            "intervals": f'SELECT last("interval_s") FROM "device_status" WHERE {st}'
+            f' AND {claim_back} AND time < {hi}ms GROUP BY "device"',
+            "clock_skew": f'SELECT count("clock_skew") FROM {DEVICE_MEASUREMENTS} WHERE {st} AND {rng}',
+        },
     )
-    doors = await influx.query(
-        ";".join(
-            [
-                f'SELECT last("open") FROM "door_sensor" WHERE {st} AND time >= {lo - CLAIM_LOOKBACK_MS}ms'
-                f' AND time < {lo}ms GROUP BY "device"',
-                f'SELECT last("open") FROM "events" WHERE {st} AND "event" = \'door\''
-                f' AND time >= {lo - CLAIM_LOOKBACK_MS}ms AND time < {lo}ms GROUP BY "device"',
-                f'SELECT "open" FROM "door_sensor" WHERE {st} AND {rng} GROUP BY "device"',
-                f'SELECT "open" FROM "events" WHERE {st} AND "event" = \'door\' AND {rng} GROUP BY "device"',
-            ]
-        ),
+    door_back = f"{claim_back} AND time < {lo}ms"
+    doors = await query_named(
+        influx,
+        {
+            "telemetry_before": f'SELECT last("open") FROM "door_sensor" WHERE {st} AND {door_back}'
+            ' GROUP BY "device"',
+            "events_before": f'SELECT last("open") FROM "events" WHERE {st} AND "event" = \'door\''
+            f' AND {door_back} GROUP BY "device"',
+            "telemetry": f'SELECT "open" FROM "door_sensor" WHERE {st} AND {rng} GROUP BY "device"',
+            "events": f'SELECT "open" FROM "events" WHERE {st} AND "event" = \'door\' AND {rng}'
+            ' GROUP BY "device"',
+        },
         epoch="ns",
     )
-    claims = [(int(r[0]), bool(r[1])) for s in first[0] + first[1] for r in s.values if r[1] is not None]
+    claims = [(t, bool(v)) for t, v in _pairs(first["claim_before"] + first["claims"]) if v is not None]
     watched = {d.id for d in spec.devices if d.type != "gateway"}
     intervals = {
-        s.tags.get("device", ""): int(s.values[-1][1]) for s in first[3] if s.values and s.values[-1][1]
+        s.tags.get("device", ""): int(s.rows()[-1]["last"])
+        for s in first["intervals"]
+        if s.values and s.rows()[-1]["last"]
     }
     longest = max(intervals.values(), default=60)
     births: dict[str, list[tuple[int, int]]] = defaultdict(list)
     deaths: dict[str, list[int]] = defaultdict(list)
-    for s in first[2]:
+    for s in first["status"]:
         device = s.tags.get("device", "")
-        for t, online, reason, interval_s in s.values:
+        for t, online, reason, interval_s in s.values:  # the columns named in the statement, in order
             if reason == "birth" and online:
                 births[device].append((int(t), int(interval_s or intervals.get(device, 60))))
             elif reason == "death" and not online:
@@ -88,8 +103,15 @@ async def station_day(
             schedule=spec.weekly_schedule(),
             claims=sorted(claims),
             devices=devices,
-            door_opens=door_opens(doors[0] + doors[1], doors[2] + doors[3]),
-            clock_skew=sum(int(s.values[0][1]) for s in first[4] if s.values),
+            door_opens=door_opens(
+                doors["telemetry_before"] + doors["events_before"], doors["telemetry"] + doors["events"]
+            ),
+            clock_skew=sum(int(s.rows()[0]["count"]) for s in first["clock_skew"] if s.values),
             now_ms=now_ms,
         )
     )
+
+
+def _pairs(series: list[Series]) -> list[tuple[int, Any]]:
+    """(time, value) of the answers to statements that select one value (a field, or last() of one)."""
+    return [(int(t), v) for s in series for t, v in s.values]

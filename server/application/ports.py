@@ -46,6 +46,14 @@ class PointStore(Protocol):
     async def query(self, q: str, epoch: str = "ms") -> list[list[Series]]: ...
 
 
+async def query_named(
+    influx: "PointStore", statements: dict[str, str], epoch: str = "ms"
+) -> dict[str, list[Series]]:
+    """Several InfluxQL statements in one request; each answer under its statement's name."""
+    answers = await influx.query(";".join(statements.values()), epoch=epoch)
+    return dict(zip(statements, answers, strict=True))
+
+
 class Spool(Protocol):
     """Batches of line protocol kept on disk while InfluxDB is unreachable, oldest first."""
 

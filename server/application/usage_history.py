@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from yizhan.server.application.ports import PointStore, Series, quote_tag
+from yizhan.server.application.ports import PointStore, Series, query_named, quote_tag
 from yizhan.server.domain.usage import count_heating_sessions, counter_increase, rising_edges
 
 LOOKBACK = timedelta(days=31)  # how far back the value before a range is looked for
@@ -40,26 +40,30 @@ async def station_usage(influx: PointStore, station: str, start: datetime, end: 
     rng = f"time >= {s} AND time < {e}"
     before = f"time >= {back} AND time < {s}"
     door_ev = f"{st} AND \"event\" = 'door'"
-    statements = [
-        f'SELECT "open" FROM "door_sensor" WHERE {st} AND {rng} GROUP BY "device"',
-        f'SELECT "open" FROM "events" WHERE {door_ev} AND {rng} GROUP BY "device"',
-        f'SELECT last("open") FROM "door_sensor" WHERE {st} AND {before} GROUP BY "device"',
-        f'SELECT last("open") FROM "events" WHERE {door_ev} AND {before} GROUP BY "device"',
-        f'SELECT "dispensed_l_total" FROM "water_dispenser" WHERE {st} AND {rng} GROUP BY "device"',
-        f'SELECT last("dispensed_l_total") FROM "water_dispenser" WHERE {st} AND {before} GROUP BY "device"',
-        f'SELECT "energy_kwh_total" FROM "power_strip" WHERE {st} AND {rng} GROUP BY "device"',
-        f'SELECT last("energy_kwh_total") FROM "power_strip" WHERE {st} AND {before} GROUP BY "device"',
-        f'SELECT "power_w" FROM "power_strip" WHERE {st} AND {rng} GROUP BY "device"',
-        f'SELECT last("power_w") FROM "power_strip" WHERE {st} AND {before} GROUP BY "device"',
-        f'SELECT count("seq") FROM "events" WHERE {st} AND "event" = \'interaction\' AND {rng}',
-    ]
-    r = await influx.query(";".join(statements), epoch="ns")
+    dev = ' GROUP BY "device"'
+    statements = {
+        "door": f'SELECT "open" FROM "door_sensor" WHERE {st} AND {rng}{dev}',
+        "door_events": f'SELECT "open" FROM "events" WHERE {door_ev} AND {rng}{dev}',
+        "door_before": f'SELECT last("open") FROM "door_sensor" WHERE {st} AND {before}{dev}',
+        "door_events_before": f'SELECT last("open") FROM "events" WHERE {door_ev} AND {before}{dev}',
+        "water": f'SELECT "dispensed_l_total" FROM "water_dispenser" WHERE {st} AND {rng}{dev}',
+        "water_before": f'SELECT last("dispensed_l_total") FROM "water_dispenser"'
+        f" WHERE {st} AND {before}{dev}",
+        "energy": f'SELECT "energy_kwh_total" FROM "power_strip" WHERE {st} AND {rng}{dev}',
+        "energy_before": f'SELECT last("energy_kwh_total") FROM "power_strip" WHERE {st} AND {before}{dev}',
+        "power": f'SELECT "power_w" FROM "power_strip" WHERE {st} AND {rng}{dev}',
+        "power_before": f'SELECT last("power_w") FROM "power_strip" WHERE {st} AND {before}{dev}',
+        "interactions": f'SELECT count("seq") FROM "events" WHERE {st}'
+        f" AND \"event\" = 'interaction' AND {rng}",
+    }
+    r = await query_named(influx, statements, epoch="ns")
+    interactions = r["interactions"][0].rows() if r["interactions"] else []
     return Usage(
-        visits=len(door_opens(r[2] + r[3], r[0] + r[1])),
-        water_l=round(_increase(r[4], r[5]), 6),
-        energy_kwh=round(_increase(r[6], r[7]), 6),
-        heating_sessions=_heating(r[8], r[9]),
-        speaker_interactions=int(r[10][0].values[0][1]) if r[10] else 0,
+        visits=len(door_opens(r["door_before"] + r["door_events_before"], r["door"] + r["door_events"])),
+        water_l=round(_increase(r["water"], r["water_before"]), 6),
+        energy_kwh=round(_increase(r["energy"], r["energy_before"]), 6),
+        heating_sessions=_heating(r["power"], r["power_before"]),
+        speaker_interactions=int(interactions[0]["count"]) if interactions else 0,
     )
 
 
