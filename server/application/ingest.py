@@ -28,7 +28,7 @@ from yizhan.protocol.topics import TopicError, TopicKind, parse_station_topic
 from yizhan.server.application.clock import Clock
 from yizhan.server.application.lineproto import encode_point, point_time_ns
 from yizhan.server.application.schema import Measurement
-from yizhan.server.domain.alerts import FIRING, RESOLVED, AlertEngine, AlertTransition
+from yizhan.server.domain.alerts import AlertEngine, AlertState, AlertTransition
 from yizhan.server.domain.budget import StationBudget
 from yizhan.server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
 from yizhan.server.domain.fleet import DeviceState, Fleet
@@ -37,7 +37,7 @@ from yizhan.server.domain.partition import Partition
 log = logging.getLogger(__name__)
 
 MAX_FUTURE_MS = 5 * 60 * 1000
-_STATE_KINDS = (FIRING, "acknowledged", RESOLVED)
+_STATE_KINDS = tuple(AlertState)  # the transitions that change an alert's state: points in `alerts`
 _SKEW_MEMORY = 100_000
 
 REJECTION_REASONS = (

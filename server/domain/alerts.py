@@ -14,13 +14,31 @@ alerts as live data.
 """
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from yizhan.protocol.faults import CATALOG, DEVICE_TYPE_NAMES_ZH, severity_of
 from yizhan.server.domain.fleet import DeviceState, Fleet, StationLive
 from yizhan.server.domain.schedule import scheduled_open_from
 
-FIRING, ACKNOWLEDGED, RESOLVED = "firing", "acknowledged", "resolved"
+
+class AlertState(StrEnum):
+    FIRING = "firing"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class TransitionKind(StrEnum):
+    """What happened to an alert: a change of its state, or a nudge while it stays open."""
+
+    FIRING = "firing"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    REMINDER = "reminder"  # still firing, nobody acknowledged it
+    ESCALATED = "escalated"  # still unacknowledged after the escalation time: the operators are told
+
+
+FIRING, ACKNOWLEDGED, RESOLVED = AlertState.FIRING, AlertState.ACKNOWLEDGED, AlertState.RESOLVED
 OPEN_STATES = (FIRING, ACKNOWLEDGED)
 
 
@@ -104,7 +122,7 @@ class Alert:
 class AlertTransition:
     """Something that happened to an alert: firing, acknowledged, resolved, reminder, escalated."""
 
-    kind: str
+    kind: TransitionKind | AlertState
     alert: Alert  # a snapshot taken at the transition
     at_ms: int
     by: str | None = None
@@ -259,12 +277,12 @@ class AlertEngine:
             age = now_ms - alert.fired_at_ms
             if self.escalation_ms and not alert.escalated and age >= self.escalation_ms:
                 alert.escalated = True
-                out.append(AlertTransition("escalated", replace(alert), now_ms))
+                out.append(AlertTransition(TransitionKind.ESCALATED, replace(alert), now_ms))
             if self.reminder_ms:
                 due = age // self.reminder_ms
                 if due > alert.reminders:
                     alert.reminders = int(due)
-                    out.append(AlertTransition("reminder", replace(alert), now_ms))
+                    out.append(AlertTransition(TransitionKind.REMINDER, replace(alert), now_ms))
         return out
 
     # --- people ---------------------------------------------------------------------

@@ -5,15 +5,15 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from yizhan.protocol.ids import ID_PATTERN
-from yizhan.server.domain.alerts import AlertTransition
+from yizhan.server.domain.alerts import AlertTransition, TransitionKind
 
 DistrictId = Annotated[str, StringConstraints(pattern=ID_PATTERN + "|^\\*$")]
 
 # which transitions go where: crews hear everything about their districts' alerts, the
 # operators' webhook only escalations, the MQTT alert topic the state changes and escalations
-CREW_KINDS = frozenset({"firing", "reminder", "acknowledged", "resolved", "escalated"})
-OPERATOR_KINDS = frozenset({"escalated"})
-MQTT_KINDS = frozenset({"firing", "acknowledged", "resolved", "escalated"})
+CREW_KINDS = frozenset(TransitionKind)
+OPERATOR_KINDS = frozenset({TransitionKind.ESCALATED})
+MQTT_KINDS = frozenset(TransitionKind) - {TransitionKind.REMINDER}
 
 
 class CrewSpec(BaseModel):

@@ -96,7 +96,7 @@ def layer(tmp_path: Path) -> tuple[Services, FakePointStore, FakeBroker, list[st
     record = services.alerting.store.record
 
     def recording(items, now_ms):  # the journal shows when transitions are stored
-        journal.append(f"stored {[t.kind for t, *_ in items]}")
+        journal.append(f"stored {[str(t.kind) for t, *_ in items]}")
         record(items, now_ms)
 
     services.alerting.store.record = recording  # type: ignore[method-assign]
