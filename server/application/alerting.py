@@ -45,6 +45,7 @@ class Alerting:
         self.deliverer = deliverer
         self.crews = crews  # shared with the deliverer, which signs with their secrets: updated in place
         self.silences: list[Silence] = store.silences()
+        self._stored: set[int] = set(engine.open)  # open alerts whose transitions are stored
         self.transitions = 0
         self.notifications_silenced = 0
 
@@ -64,10 +65,18 @@ class Alerting:
             body = notification(t, silence)
             items.append((t, deliveries, silence, [body] * len(deliveries)))
         await asyncio.to_thread(self.store.record, items, int(time.time() * 1000))
+        self._stored.update(t.alert.id for t in transitions)
+        self._stored.intersection_update(self.engine.open)
         self.transitions += len(transitions)
         for t, _, silence, _ in items:
             self.stream.publish(notification_dict(t, silence))
         self.deliverer.wake()
+
+    def open_alerts(self) -> list[Alert]:
+        """Firing and acknowledged alerts, newest first — only those already stored, so that an
+        alert a client sees here is one it can read, acknowledge and resolve."""
+        stored = self._stored
+        return sorted((a for a in self.engine.open.values() if a.id in stored), key=lambda a: -a.id)
 
     async def acknowledge(self, alert_id: int, by: str, note: str | None) -> Alert:
         return await self._act(AlertAction("acknowledge", alert_id, by, note))

@@ -183,3 +183,14 @@ async def test_while_influxdb_is_down_messages_are_spooled_and_still_acknowledge
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_an_open_alert_is_listed_only_once_it_is_stored_so_it_can_be_acted_on(layer) -> None:
+    services, *_ = layer
+    leak = {"ts": T0, "seq": 1, "boot": 1, "event": "fault", "data": {"code": "leak"}}
+    batch = services.ingest.handle_many([("yz/stations/st-1/water/event", orjson.dumps(leak), False)])
+    assert services.alerting.engine.open, "the engine fired"
+    assert services.alerting.open_alerts() == []  # not stored yet: an acknowledgement would find nothing
+    await services.alerting.persist(batch.transitions)
+    (listed,) = services.alerting.open_alerts()
+    assert services.alerting.store.alert(listed.id) is not None
