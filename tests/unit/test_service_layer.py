@@ -66,6 +66,7 @@ class FakeBroker:
     def __init__(self, journal: list[str]) -> None:
         self.journal = journal
         self.acked: list[int] = []
+        self.runs: list[tuple[int, list[int]]] = []  # (connection generation, mids) per ack call
         self.connected = True
 
     def __call__(self, settings: Settings, sink: object) -> "FakeBroker":
@@ -79,6 +80,7 @@ class FakeBroker:
 
     def ack(self, acks: list[tuple[int, int]], generation: int) -> None:
         self.acked.extend(mid for mid, _ in acks)
+        self.runs.append((generation, [mid for mid, _ in acks]))
         self.journal.append(f"ack {[mid for mid, _ in acks]}")
 
     def publish_confirmed(self, topic: str, payload: bytes, timeout_s: float = 5.0) -> bool:
@@ -103,8 +105,8 @@ def layer(tmp_path: Path) -> tuple[Services, FakePointStore, FakeBroker, list[st
     return services, influx, broker, journal
 
 
-def message(topic: str, body: dict, mid: int) -> tuple:
-    return (topic, orjson.dumps(body), False, mid, 1, 1)
+def message(topic: str, body: dict, mid: int, generation: int = 1) -> tuple:
+    return (topic, orjson.dumps(body), False, mid, 1, generation)
 
 
 async def until(predicate, what: str) -> None:
@@ -194,3 +196,23 @@ async def test_an_open_alert_is_listed_only_once_it_is_stored_so_it_can_be_acted
     await services.alerting.persist(batch.transitions)
     (listed,) = services.alerting.open_alerts()
     assert services.alerting.store.alert(listed.id) is not None
+
+
+async def test_acknowledgements_keep_arrival_order_and_go_to_the_connection_that_delivered_them(
+    layer,
+) -> None:
+    """A reconnect starts a new connection generation: a message id belongs to the connection it
+    came on (the broker resends what was not acknowledged on the old one)."""
+    services, _influx, broker, _journal = layer
+    task = asyncio.create_task(services.pipeline.run())
+    try:
+        topic = "yz/stations/st-1/door/telemetry"
+        for n, (mid, gen) in enumerate([(5, 1), (6, 1), (1, 2), (2, 2)]):
+            services.inbox.put(
+                *message(topic, {"ts": T0 + n, "seq": n, "boot": 1, "data": {"open": False}}, mid, gen)
+            )
+        await until(lambda: 2 in broker.acked and 6 in broker.acked, "all four acknowledgements")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert broker.runs == [(1, [5, 6]), (2, [1, 2])]
