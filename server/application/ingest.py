@@ -200,13 +200,17 @@ class Ingest:
 
     def _status(self, dev: DeviceState, payload: bytes, retained: bool) -> None:
         msg = decode_status(payload)
-        now = self.clock.now_ms()
+        # the message time first: under the event clock the first message of a run sets "now",
+        # and a device heard at a wall-clock "now" would stay online until event time caught up
         if isinstance(msg, Birth):
             ts, _ = self._event_time(msg.ts, None)
             self._seen(dev.station, ts)
-            self._record(self.fleet.on_birth(dev, msg, ts, now))
+            self._record(self.fleet.on_birth(dev, msg, ts, self.clock.now_ms()))
         else:
-            self._record(self.fleet.on_death(dev, msg, now))
+            if msg.ts:  # a death's time follows the skew rule of every message
+                ts, _ = self._event_time(msg.ts, None)
+                msg = msg.model_copy(update={"ts": ts})
+            self._record(self.fleet.on_death(dev, msg, self.clock.now_ms()))
 
     def _telemetry(self, dev: DeviceState, payload: bytes) -> None:
         msg = decode_telemetry(payload, dev.type)
