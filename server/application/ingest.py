@@ -25,7 +25,7 @@ from yizhan.protocol.payloads import (
     event_fields,
 )
 from yizhan.protocol.topics import TopicError, TopicKind, parse_station_topic
-from yizhan.server.application.clock import Clock
+from yizhan.server.application.clock import Clock, EventClock
 from yizhan.server.application.lineproto import encode_point, point_time_ns
 from yizhan.server.application.schema import Measurement
 from yizhan.server.domain.alerts import AlertEngine, AlertState, AlertTransition
@@ -113,6 +113,10 @@ class Ingest:
         self.other_partition = 0  # messages of stations another server process handles
         self.alerts = alerts
         self.clock = clock
+        # under the event clock time moves with the messages, so it is applied as they arrive
+        # (every event-time second), not on the wall clock's timer: a replay ticks at the same times
+        self._ticks_with_messages = isinstance(clock, EventClock)
+        self._next_tick_ms = 0
         self.root = root
         self._out = Batch()  # what the pass under way produces
         self.accepted: Counter[str] = Counter()
@@ -134,11 +138,16 @@ class Ingest:
         return self.take_batch()
 
     def tick(self) -> Batch:
-        """Apply the passage of time (silence timeouts, alert deadlines)."""
-        self._record(self.fleet.expire_silent(self.clock.now_ms()))
-        if self.alerts is not None:
-            self.alerted(self.alerts.tick(self.clock.now_ms()))
+        """The wall clock's timer: apply the passage of time (silence timeouts, alert deadlines).
+        Under the event clock time passes with the messages instead (`handle`)."""
+        if not self._ticks_with_messages:
+            self._apply_time(self.clock.now_ms())
         return self.take_batch()
+
+    def _apply_time(self, now_ms: int) -> None:
+        self._record(self.fleet.expire_silent(now_ms))
+        if self.alerts is not None:
+            self.alerted(self.alerts.tick(now_ms))
 
     def act(self, action: AlertAction) -> Batch:
         """A person's acknowledgement or resolution: its transitions and their points.
@@ -194,6 +203,11 @@ class Ingest:
         except Rejected as exc:
             return self._reject(exc.reason, str(exc))
         self.accepted[kind.value] += 1
+        if self._ticks_with_messages:
+            now = self.clock.now_ms()
+            if now >= self._next_tick_ms:
+                self._apply_time(now)
+                self._next_tick_ms = now - now % 1000 + 1000
         return True
 
     # --- message kinds -----------------------------------------------------------

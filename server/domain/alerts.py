@@ -8,9 +8,9 @@ An alert resolved by hand while its condition still holds stays resolved until t
 clears and comes back.
 
 Time: transitions caused by a message carry the message time; pending, clear, reminder and
-escalation deadlines are checked by `tick(now)`, and a condition that was both due and cleared
-between two ticks still fires (at its due time) and resolves, so bursts of late data give the same
-alerts as live data.
+escalation deadlines are checked by `tick(now)` and carry the time they fell due, and a
+condition that was both due and cleared between two ticks still fires (at its due time) and
+resolves, so bursts of late data give the same alerts as live data.
 """
 
 from dataclasses import dataclass, replace
@@ -274,15 +274,18 @@ class AlertEngine:
         for alert in list(self.open.values()):
             if alert.state != FIRING:
                 continue
+            # stamped when they fell due, not when a tick noticed: a replay gives the same times
             age = now_ms - alert.fired_at_ms
             if self.escalation_ms and not alert.escalated and age >= self.escalation_ms:
                 alert.escalated = True
-                out.append(AlertTransition(TransitionKind.ESCALATED, replace(alert), now_ms))
+                at = alert.fired_at_ms + self.escalation_ms
+                out.append(AlertTransition(TransitionKind.ESCALATED, replace(alert), at))
             if self.reminder_ms:
                 due = age // self.reminder_ms
-                if due > alert.reminders:
+                if due > alert.reminders:  # one reminder for the latest period, however many passed
                     alert.reminders = int(due)
-                    out.append(AlertTransition(TransitionKind.REMINDER, replace(alert), now_ms))
+                    at = alert.fired_at_ms + int(due) * self.reminder_ms
+                    out.append(AlertTransition(TransitionKind.REMINDER, replace(alert), at))
         return out
 
     # --- people ---------------------------------------------------------------------

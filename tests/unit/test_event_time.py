@@ -5,6 +5,7 @@ receiver's clock is re-timed like any other message (docs/protocol.md, rules for
 import orjson
 from yizhan.server.application.clock import EventClock
 from yizhan.server.application.ingest import Ingest
+from yizhan.server.domain.alerts import AlertEngine
 
 from tests.unit.fakes import T0, FakeClock, fleet_with
 
@@ -46,3 +47,30 @@ def test_a_death_dated_far_in_the_future_is_stored_at_the_receive_time() -> None
     assert 'reason="death"' in offline
     assert offline.endswith(f" {(T0 + 1000) * 1_000_000}")
     assert ingest.clock_skew == 1
+
+
+def replay(stream: list[tuple[str, bytes]], wall_ticks_every: int) -> list[tuple[str, str, int]]:
+    """The stream through ingest under the event clock, with the wall clock's timer firing after
+    every `wall_ticks_every` messages (as it would at whatever speed the run goes)."""
+    fleet = fleet_with("st-1")
+    ingest = Ingest(fleet, EventClock(), alerts=AlertEngine(fleet, reminder_s=1800, escalation_s=3600))
+    out = []
+    for n, (topic, payload) in enumerate(stream):
+        ingest.handle(topic, payload)
+        if n % wall_ticks_every == 0:
+            out += ingest.tick().transitions
+    out += ingest.take_batch().transitions
+    return [(str(t.kind), t.alert.rule, t.at_ms) for t in out]
+
+
+def test_a_replay_under_the_event_clock_gives_the_same_alerts_reminders_and_escalations_every_time() -> None:
+    leak = {"ts": PAST, "seq": 0, "boot": 1, "event": "fault", "data": {"code": "leak"}}
+    stream = [("yz/stations/st-1/water/event", orjson.dumps(leak))]
+    for n in range(1, 200):  # 3 h 20 min of telemetry, one message a minute
+        body = {"ts": PAST + n * 60_000, "seq": n, "boot": 1, "data": {"water_temp_c": 90}}
+        stream.append(("yz/stations/st-1/water/telemetry", orjson.dumps(body)))
+    runs = [replay(stream, every) for every in (1, 7, 50, 1000)]
+    assert runs[0] == runs[1] == runs[2] == runs[3]
+    reminders = [at for kind, _, at in runs[0] if kind == "reminder"]
+    assert reminders == [PAST + k * 1_800_000 for k in range(1, 7)]  # every 30 min while unacknowledged
+    assert [at for kind, _, at in runs[0] if kind == "escalated"] == [PAST + 3_600_000]
