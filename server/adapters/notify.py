@@ -60,15 +60,29 @@ class AlertStream:
 MqttPublish = Callable[[str, bytes], bool]  # blocking: True once the broker has the message
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 class Deliverer:
+    """Sends the outbox's deliveries. `now_ms` (the wall clock) and `transport` (the network) are
+    parameters so that the retry schedule can be tested on a fake clock and a fake receiver."""
+
     def __init__(
-        self, store: AlertStore, mqtt_publish: MqttPublish, secret_of: Callable[[str], str | None]
+        self,
+        store: AlertStore,
+        mqtt_publish: MqttPublish,
+        secret_of: Callable[[str], str | None],
+        *,
+        now_ms: Callable[[], int] = _now_ms,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.store = store
         self._mqtt_publish = mqtt_publish
         self._secret_of = secret_of
+        self._now_ms = now_ms
         self._wake = asyncio.Event()
-        self._http = httpx.AsyncClient(timeout=10.0)
+        self._http = httpx.AsyncClient(timeout=10.0, transport=transport)
         self.delivered = 0
         self.attempts_failed = 0
         self.given_up = 0
@@ -81,13 +95,19 @@ class Deliverer:
 
     async def run(self) -> None:
         while True:
-            rows = await asyncio.to_thread(self.store.due_deliveries, _now_ms())
-            if rows:
-                await asyncio.gather(*(self._attempt(r) for r in rows))
+            if await self.deliver_due():
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), 1.0)
+
+    async def deliver_due(self) -> int:
+        """One round: each target's oldest pending delivery, if its time has come, is tried once.
+        Returns how many were tried."""
+        rows = await asyncio.to_thread(self.store.due_deliveries, self._now_ms())
+        if rows:
+            await asyncio.gather(*(self._attempt(r) for r in rows))
+        return len(rows)
 
     async def _attempt(self, row: OutboxRow) -> None:
         try:
@@ -98,7 +118,7 @@ class Deliverer:
                 if not ok:
                     raise ConnectionError("MQTT broker did not take the alert")
         except Exception as exc:  # any failure of the receiver: retry later, in order
-            now = _now_ms()
+            now = self._now_ms()
             self.attempts_failed += 1
             give_up = now - row.created_ms > GIVE_UP_AFTER_MS
             if give_up:
@@ -108,7 +128,7 @@ class Deliverer:
             await asyncio.to_thread(self.store.failed, row.id, f"{type(exc).__name__}: {exc}", retry_at, now)
             return
         self.delivered += 1
-        await asyncio.to_thread(self.store.delivered, row.id, _now_ms())
+        await asyncio.to_thread(self.store.delivered, row.id, self._now_ms())
 
     async def _webhook(self, row: OutboxRow) -> None:
         if not row.url:
@@ -120,7 +140,3 @@ class Deliverer:
         resp = await self._http.post(row.url, content=row.body, headers=headers)
         if not 200 <= resp.status_code < 300:
             raise ConnectionError(f"webhook answered {resp.status_code}")
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

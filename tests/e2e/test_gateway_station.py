@@ -10,6 +10,7 @@ import yaml
 from yizhan.device_sim.ecosystems import gateway_config
 from yizhan.device_sim.ledger import read_ledger
 from yizhan.device_sim.profiles import make_profiles
+from yizhan.gateway.config import GatewayConfig
 
 from tests.conftest import wait_for
 from tests.gateways import GatewayProc
@@ -42,10 +43,14 @@ def test_stations_through_gateways_give_the_usage_of_their_ledger(
         *("--interval", "300", "--ledger", str(ledger_path), "--mqtt-url", local.url),
         *("--ecosystems", str(configs), "--uplink-url", server.broker.url),
     )
-    written = yaml.safe_load((configs / "eco-0001.yaml").read_text())
-    assert written["devices"] == gateway_config("eco-0001", server.root, "", {}, "")["devices"]
+    ledger = read_ledger(ledger_path)
+    registered = {r["station"]: r["body"] for r in ledger if r["kind"] == "station"}
+    assert len(registered) == STATIONS
+    for sid, body in registered.items():
+        written = yaml.safe_load((configs / f"{sid}.yaml").read_text())
+        assert written_config_speaks_for(written, sid, body, server.root, local.url, server.broker.url)
 
-    days = [r for r in read_ledger(ledger_path) if r["kind"] == "day"]
+    days = [r for r in ledger if r["kind"] == "day"]
     truth = {
         sid: {k: sum(d[k] for d in days if d["station"] == sid) for k in USAGE}
         for sid in {d["station"] for d in days}
@@ -74,6 +79,31 @@ def test_stations_through_gateways_give_the_usage_of_their_ledger(
 
 
 USAGE = ("visits", "water_l", "energy_kwh", "heating_sessions", "speaker_interactions")
+# docs/contract.md § yizhan sim --ecosystems: the power strip speaks Tasmota, the door and a leak
+# sensor Zigbee2MQTT, the boiler ESPHome, the speaker stays native
+ECOSYSTEMS = {
+    ("power", "tasmota"),
+    ("door", "zigbee2mqtt"),
+    ("water", "esphome"),
+    ("water", "zigbee2mqtt"),
+    ("speaker", "native"),
+}
+
+
+def written_config_speaks_for(
+    written: dict, station: str, registration: dict, root: str, local_url: str, uplink_url: str
+) -> bool:
+    """The gateway configuration `sim --ecosystems` wrote is one a gateway starts with, between
+    the station's broker and the central one, speaking for exactly the devices the simulator
+    registered for the station (the gateway itself registered as a device of type `gateway`)."""
+    registered = {(d["id"], d["type"]) for d in registration["devices"]}
+    GatewayConfig.model_validate(written)
+    assert (written["station"], written["root"]) == (station, root)
+    assert (written["local"]["url"], written["uplink"]["url"]) == (local_url, uplink_url)
+    assert (written.get("gateway_id", "gateway"), "gateway") in registered
+    assert {(d["id"], d["type"]) for d in written["devices"]} == registered - {("gateway", "gateway")}
+    assert {(d["id"], d["source"]) for d in written["devices"]} == ECOSYSTEMS
+    return True
 
 
 def close(got: dict, want: dict) -> bool:
