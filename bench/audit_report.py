@@ -18,8 +18,8 @@ from pathlib import Path
 from yizhan.server.adapters.sqlite.alert_store import AlertStore
 from yizhan.server.adapters.sqlite.audit_store import AuditStore
 from yizhan.server.application.audit_report import to_csv, to_html
+from yizhan.server.application.reports import build_report
 from yizhan.server.domain.station import StationSpec
-from yizhan.server.entrypoints.http.audit import build_report
 
 REPO = Path(__file__).resolve().parent.parent
 
