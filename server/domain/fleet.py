@@ -1,18 +1,30 @@
 """Live state of every registered station and device: online/offline and open/closed.
 
-Online rules (docs/protocol.md): a birth makes a device online; a death whose `boot` matches the
-last birth, or silence for 3 × `interval_s`, makes it offline; a death with an older `boot`
-is stale. A device that timed out comes back with its next message.
+Whether a device is online is decided by the online rule in `online.py` (docs/protocol.md section 7),
+the same one the audit replays: the fleet feeds it each message as it arrives and the passage of time
+through `expire_silent`, and turns its transitions into `Change`s for the device and its station.
 """
 
 import heapq
 from dataclasses import dataclass, field
 
-from yizhan.protocol.payloads import DEFAULT_INTERVAL_S, Birth, Death
+from yizhan.protocol.payloads import Birth, Death
 from yizhan.server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
+from yizhan.server.domain.online import (
+    SILENCE_FACTOR,
+    Activity,
+    Born,
+    Died,
+    Event,
+    Presence,
+    Transition,
+    deadline,
+    expire,
+    step,
+)
 from yizhan.server.domain.station import StationSpec
 
-SILENCE_FACTOR = 3
+__all__ = ["SILENCE_FACTOR", "DeviceState", "Fleet", "StationLive"]
 
 
 @dataclass(slots=True)
@@ -20,19 +32,34 @@ class DeviceState:
     station: str
     id: str
     type: str
-    online: bool = False
-    offline_reason: str | None = None
-    boot: int | None = None
-    interval_s: int = DEFAULT_INTERVAL_S
+    presence: Presence = field(default_factory=Presence)  # the online rule's view of it
     last_seen_ms: int | None = None  # newest device time
-    last_heard_ms: int | None = None  # receiver time of the newest message
     faults: frozenset[str] = frozenset()
-    queued: bool = False  # has an entry in the silence heap
+    queued: int | None = None  # when its entry in the silence heap is due; None: it has none
+
+    @property
+    def online(self) -> bool:
+        return self.presence.online
+
+    @property
+    def offline_reason(self) -> str | None:
+        return self.presence.offline_reason
+
+    @property
+    def boot(self) -> int | None:
+        return self.presence.boot
+
+    @property
+    def interval_s(self) -> int:
+        return self.presence.interval_s
+
+    @property
+    def last_heard_ms(self) -> int | None:
+        """Receiver time of the newest birth, telemetry or event."""
+        return self.presence.heard_ms
 
     def deadline_ms(self) -> int | None:
-        if self.last_heard_ms is None:
-            return None
-        return self.last_heard_ms + SILENCE_FACTOR * self.interval_s * 1000
+        return deadline(self.presence)
 
 
 @dataclass(slots=True)
@@ -85,24 +112,16 @@ class Fleet:
     # --- messages -------------------------------------------------------------
 
     def on_birth(self, dev: DeviceState, birth: Birth, at_ms: int, now_ms: int) -> list[Change]:
-        dev.boot = birth.boot
-        dev.interval_s = birth.interval_s
-        self._heard(dev, at_ms, now_ms)
-        return self._set_online(dev, True, "birth", at_ms)
+        self._seen(dev, at_ms)
+        return self._step(dev, Born(at_ms, birth.boot, birth.interval_s, now_ms))
 
     def on_death(self, dev: DeviceState, death: Death, now_ms: int) -> list[Change]:
-        if death.boot is not None and dev.boot is not None and death.boot != dev.boot:
-            return []  # stale: an older connection's last will
-        changes = self._set_online(dev, False, "death", death.ts or now_ms)
-        dev.offline_reason = "death"  # also when it had already timed out: now only a birth revives it
-        return changes
+        return self._step(dev, Died(death.ts or now_ms, death.boot, now_ms))
 
     def on_activity(self, dev: DeviceState, at_ms: int, now_ms: int) -> list[Change]:
         """A telemetry or event message arrived from the device."""
-        self._heard(dev, at_ms, now_ms)
-        if not dev.online and dev.offline_reason != "death":
-            return self._set_online(dev, True, "activity", at_ms)
-        return []
+        self._seen(dev, at_ms)
+        return self._step(dev, Activity(at_ms, now_ms))
 
     def on_faults(self, dev: DeviceState, faults: frozenset[str]) -> None:
         dev.faults = faults
@@ -116,47 +135,57 @@ class Fleet:
         return self._station_changed(live, at_ms)
 
     def expire_silent(self, now_ms: int) -> list[Change]:
-        """Take offline every online device silent for 3 × its interval."""
+        """Take offline every online device silent for 3 × its interval (the live fleet's tick)."""
         changes: list[Change] = []
         heap = self._silence
         while heap and heap[0][0] <= now_ms:
-            _, station, device = heapq.heappop(heap)
+            due, station, device = heapq.heappop(heap)
             dev = self.device(station, device)
-            if dev is None:
+            if dev is None or dev.queued != due:  # unregistered, or superseded by an earlier deadline
                 continue
-            deadline = dev.deadline_ms()
-            if not dev.online or deadline is None:
-                dev.queued = False
-            elif deadline <= now_ms:
-                dev.queued = False
-                changes += self._set_online(dev, False, "timeout", deadline)
+            dev.queued = None
+            if dev.deadline_ms() == due:
+                dev.presence, timed_out = expire(dev.presence, now_ms)
+                if timed_out is not None:
+                    changes += self._changed(dev, timed_out)
             else:
-                heapq.heappush(heap, (deadline, station, device))
+                # heard from since it was queued: its later deadline goes back in the heap, so that the
+                # timeouts of one tick come out in the order they happened
+                self._watch(dev)
         return changes
 
     # --- internals ------------------------------------------------------------
 
-    def _heard(self, dev: DeviceState, at_ms: int, now_ms: int) -> None:
-        dev.last_heard_ms = now_ms
+    def _step(self, dev: DeviceState, event: Event) -> list[Change]:
+        presence, transitions = step(dev.presence, event)
+        changes: list[Change] = []
+        for t in transitions:
+            changes += self._changed(dev, t)
+        dev.presence = presence
+        self._watch(dev)
+        return changes
+
+    def _changed(self, dev: DeviceState, t: Transition) -> list[Change]:
+        # the station is judged with the device as it was at that instant: a step may hold a timeout
+        # (at the deadline) before the message that brought the device back
+        dev.presence = t.after
+        change = DeviceStatusChanged(dev.station, dev.id, t.online, t.reason, t.at_ms)
+        return [change, *self._station_changed(self.stations[dev.station], t.at_ms)]
+
+    def _seen(self, dev: DeviceState, at_ms: int) -> None:
         if dev.last_seen_ms is None or at_ms > dev.last_seen_ms:
             dev.last_seen_ms = at_ms
         live = self.stations[dev.station]
         if live.last_seen_ms is None or at_ms > live.last_seen_ms:
             live.last_seen_ms = at_ms
-        if not dev.queued:
-            dev.queued = True
-            heapq.heappush(self._silence, (dev.deadline_ms() or now_ms, dev.station, dev.id))
 
-    def _set_online(self, dev: DeviceState, online: bool, reason: str, at_ms: int) -> list[Change]:
-        if dev.online == online and not (online and reason == "birth"):
-            return []
-        was = dev.online
-        dev.online = online
-        dev.offline_reason = None if online else reason
-        changes: list[Change] = []
-        if was != online or reason == "birth":
-            changes.append(DeviceStatusChanged(dev.station, dev.id, online, reason, at_ms))
-        return changes + self._station_changed(self.stations[dev.station], at_ms)
+    def _watch(self, dev: DeviceState) -> None:
+        """Make sure the silence heap wakes up no later than the device's deadline. A later deadline
+        (it was heard from) is found when the earlier entry comes due; an earlier one needs its own."""
+        due = dev.deadline_ms()
+        if due is not None and (dev.queued is None or due < dev.queued):
+            dev.queued = due
+            heapq.heappush(self._silence, (due, dev.station, dev.id))
 
     def _station_changed(self, live: StationLive, at_ms: int) -> list[Change]:
         now = (live.reported_open, live.is_open(), live.devices_online())

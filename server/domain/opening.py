@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from yizhan.protocol.payloads import DEFAULT_INTERVAL_S
-from yizhan.server.domain.fleet import SILENCE_FACTOR
+from yizhan.server.domain.online import Activity, Born, Died, Event, Presence, expire, step
 from yizhan.server.domain.schedule import WeeklySchedule, local_day_bounds
 
 Interval = tuple[int, int]
@@ -145,38 +145,36 @@ def reported_open(claims: list[tuple[int, bool]], end: int) -> list[Interval]:
     return union(out)
 
 
+def online_intervals(events: Iterable[Event], end: int, start: Presence | None = None) -> list[Interval]:
+    """When a device was online, up to `end`: docs/protocol.md's online rule (`online.py`, the one the
+    live fleet applies) replayed over its events in the order they happened."""
+    state = start or Presence()
+    out: list[Interval] = []
+    since: int | None = None
+    for event in events:
+        state, transitions = step(state, event)
+        for t in transitions:
+            if t.online and since is None:
+                since = t.at_ms
+            elif not t.online and since is not None:
+                out.append((since, t.at_ms))
+                since = None
+    if since is not None:
+        _, timed_out = expire(state, end)  # silent until the end: offline at its deadline
+        out.append((since, timed_out.at_ms if timed_out else end))
+    return union(out)
+
+
 def device_online(h: DeviceHistory, end: int) -> list[Interval]:
-    """docs/protocol.md's online rule replayed: a birth or a message makes the device online; a death,
-    or silence for 3 × interval_s, makes it offline; after a death only a birth revives it."""
-    events = sorted(
+    """The online rule replayed over what storage holds of a device. Stored deaths are the ones the live
+    fleet accepted (a stale one never reaches storage), so no `boot` is needed to judge them; a birth, a
+    death and a message stored at the same instant count in that order."""
+    stored = sorted(
         [(t, 0, iv) for t, iv in h.births] + [(t, 1, 0) for t in h.deaths] + [(t, 2, 0) for t in h.messages]
     )
-    out: list[Interval] = []
-    interval_ms = h.interval_s * 1000 * SILENCE_FACTOR
-    since: int | None = None
-    deadline = 0
-    dead = False
-    for t, kind, iv in events:
-        if since is not None and deadline < t:  # went silent before this
-            out.append((since, deadline))
-            since = None
-        if kind == 1:
-            if since is not None:
-                out.append((since, t))
-                since = None
-            dead = True
-            continue
-        if kind == 0:
-            dead = False
-            interval_ms = iv * 1000 * SILENCE_FACTOR
-        if dead:
-            continue
-        if since is None:
-            since = t
-        deadline = t + interval_ms
-    if since is not None:
-        out.append((since, min(deadline, end)))
-    return union(out)
+    events = [Born(t, None, iv) if k == 0 else Died(t) if k == 1 else Activity(t) for t, k, iv in stored]
+    # before the first birth in view, silence is counted with the last period known of the device
+    return online_intervals(events, end, Presence(interval_s=h.interval_s))
 
 
 def opening_day(inp: DayInput) -> OpeningDay:
