@@ -6,8 +6,8 @@ import re
 import secrets
 import sqlite3
 import time
-from pathlib import Path
 
+from yizhan.server.adapters.sqlite.base import SqliteStore
 from yizhan.server.domain.access import ROLES, Principal, Role
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
@@ -22,16 +22,15 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class UserStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
+class UserStore(SqliteStore):
+    MIGRATIONS = (
+        # 1: as 5d3a35b created it
+        (
             """CREATE TABLE IF NOT EXISTS users (
                 name TEXT PRIMARY KEY, role TEXT NOT NULL, districts TEXT NOT NULL,
-                token_hash TEXT NOT NULL UNIQUE, created_ms INTEGER NOT NULL)"""
-        )
+                token_hash TEXT NOT NULL UNIQUE, created_ms INTEGER NOT NULL)""",
+        ),
+    )
 
     def add(self, name: str, role: str, districts: frozenset[str]) -> str:
         """Create a user; returns the bearer token, which is shown this once only."""
@@ -45,10 +44,11 @@ class UserStore:
             raise UserError(f"--districts is for crew users; a {role} sees every district")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         try:
-            self._db.execute(
-                "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
-                (name, role, ",".join(sorted(districts)), token_hash(token), int(time.time() * 1000)),
-            )
+            with self._use() as db:
+                db.execute(
+                    "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+                    (name, role, ",".join(sorted(districts)), token_hash(token), int(time.time() * 1000)),
+                )
         except sqlite3.IntegrityError:
             hint = f"`yizhan users rotate {name}` issues a new token"
             raise UserError(f"user {name!r} exists; {hint}") from None
@@ -57,30 +57,33 @@ class UserStore:
     def rotate(self, name: str) -> str:
         """A new token for an existing user; the old one stops working at once."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        cur = self._db.execute("UPDATE users SET token_hash = ? WHERE name = ?", (token_hash(token), name))
+        with self._use() as db:
+            cur = db.execute("UPDATE users SET token_hash = ? WHERE name = ?", (token_hash(token), name))
         if cur.rowcount == 0:
             raise UserError(f"user {name!r} does not exist")
         return token
 
     def remove(self, name: str) -> None:
-        if self._db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
+        with self._use() as db:
+            removed = db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount
+        if removed == 0:
             raise UserError(f"user {name!r} does not exist")
 
     def users(self) -> list[Principal]:
-        rows = self._db.execute("SELECT name, role, districts FROM users ORDER BY name").fetchall()
+        with self._use() as db:
+            rows = db.execute("SELECT name, role, districts FROM users ORDER BY name").fetchall()
         return [_principal(*row) for row in rows]
 
     def any(self) -> bool:
-        return self._db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+        with self._use() as db:
+            return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
     def by_token(self, token: str) -> Principal | None:
-        row = self._db.execute(
-            "SELECT name, role, districts FROM users WHERE token_hash = ?", (token_hash(token),)
-        ).fetchone()
+        with self._use() as db:
+            row = db.execute(
+                "SELECT name, role, districts FROM users WHERE token_hash = ?", (token_hash(token),)
+            ).fetchone()
         return _principal(*row) if row else None
-
-    def close(self) -> None:
-        self._db.close()
 
 
 def _principal(name: str, role: Role, districts: str) -> Principal:
