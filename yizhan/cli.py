@@ -34,9 +34,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _stations_import(args: argparse.Namespace) -> int:
-    from yizhan.server.entrypoints.cli.stations import run_import
+    from yizhan.server.entrypoints.cli.stations import run
 
-    return run_import(args.file, api=args.api, district=args.district, dry_run=args.dry_run)
+    return run(args)
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
@@ -59,6 +59,10 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if getattr(args, "bench_mode", None) == "drain":
+        from yizhan.bench.drain import run as run_drain
+
+        return run_drain(args)
     from yizhan.bench.ingest import run
 
     return run(args)
@@ -146,15 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     imp = stations_sub.add_parser(
         "import", help="load stations from a CSV/XLSX registration table (申报汇总表)"
     )
-    imp.add_argument("file", help="a .csv or .xlsx file")
-    imp.add_argument(
-        "--api",
-        default=None,
-        help="load through this server (default: the local server if it answers,"
-        " else straight into the registry in YZ_DATA_DIR)",
-    )
-    imp.add_argument("--district", default=None, help="district id for rows without 区市")
-    imp.add_argument("--dry-run", action="store_true", help="read and check the file, load nothing")
+    from yizhan.server.entrypoints.cli.stations import add_arguments as import_arguments
+
+    import_arguments(imp)
     imp.set_defaults(func=_stations_import)
 
     audit = sub.add_parser("audit", help="the sealed audit records")
@@ -179,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from yizhan.bench.ingest import add_arguments as bench_arguments
 
-    bench = sub.add_parser("bench", help="measure ingest, the fleet list and memory on this machine")
+    bench = sub.add_parser(
+        "bench",
+        help="measure ingest, the fleet list and memory on this machine (`bench drain`: backlog drain)",
+    )
     bench_arguments(bench)
     bench.set_defaults(func=_bench)
 

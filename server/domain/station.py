@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from yizhan.protocol.ids import ID_PATTERN
-from yizhan.server.domain.schedule import ScheduleError, WeeklySchedule
+from yizhan.server.domain.schedule import ScheduleError, WeeklySchedule, describe
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Text = Annotated[str, StringConstraints(max_length=500)]
@@ -48,7 +48,9 @@ class StationSpec(BaseModel):
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     timezone: str | None = None
-    schedule: str | dict[str, list[str] | str] | None = None
+    # "07:00-19:00", "24h", {"mon": [...], ...}, and in the mapping "seasons", "holidays",
+    # "holiday_hours" (server/domain/schedule.py); read by WeeklySchedule.parse
+    schedule: str | dict[str, Any] | None = None
     services: Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=32)] = []
     contact: Contact | None = None
     note: Text | None = None
@@ -89,3 +91,7 @@ class StationSpec(BaseModel):
 
     def weekly_schedule(self) -> WeeklySchedule:
         return WeeklySchedule.parse(self.schedule)
+
+    def schedule_text(self) -> str:
+        """The opening hours in the clerk's words (周一至周五 8:30-17:30；周六、周日休息)."""
+        return describe(self.schedule)

@@ -23,11 +23,12 @@ def test_import_into_a_running_server_reports_bad_rows_and_loads_the_good_ones(s
     table.write_text(TABLE, encoding="utf-8-sig")
     result = run_import(server.env(), str(table), "--api", server.url)
     assert result.returncode == 1
-    assert "row 3:" in result.stderr and "开放时间" in result.stderr
+    assert "row 3:" in result.stderr and "'开放时间' 为 '随时'" in result.stderr
     assert "2 stations loaded" in result.stdout
     listed = {s["id"]: s for s in server.get("/api/v1/stations").json()}
-    assert set(listed) == {"st-0001", "st-0003"} and listed["st-0001"]["district"] == "shinan"
-    assert server.get("/api/v1/stations/st-0003").json()["schedule"] == "24h"
+    # ids: district + 序号
+    assert set(listed) == {"shinan-0001", "chengyang-0003"} and listed["shinan-0001"]["district"] == "shinan"
+    assert server.get("/api/v1/stations/chengyang-0003").json()["schedule"] == "24h"
 
 
 def test_import_without_a_server_writes_the_registry_the_server_starts_from(make_server, tmp_path):
@@ -37,7 +38,7 @@ def test_import_without_a_server_writes_the_registry_the_server_starts_from(make
     result = run_import(server.env(), str(table))
     assert result.returncode == 1 and "registry.sqlite" in result.stdout
     server.start()
-    assert [s["id"] for s in server.get("/api/v1/stations").json()] == ["st-0001", "st-0003"]
+    assert sorted(s["id"] for s in server.get("/api/v1/stations").json()) == ["chengyang-0003", "shinan-0001"]
 
 
 def test_an_unreadable_file_exits_2_with_a_clear_message(server, tmp_path):
