@@ -380,6 +380,8 @@ class Ingest:
                     )
                 )
             elif isinstance(change, StationStatusChanged):
+                live = self.fleet.stations[change.station]
+                live.status_point_ns = max(point_time_ns(change.at_ms), live.status_point_ns + 1)
                 self._out.lines.append(
                     encode_point(
                         Measurement.STATION_STATUS,
@@ -389,7 +391,7 @@ class Ingest:
                             "open": change.open,
                             "devices_online": change.devices_online,
                         },
-                        point_time_ns(change.at_ms),
+                        live.status_point_ns,
                     )
                 )
 

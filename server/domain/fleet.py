@@ -72,6 +72,9 @@ class StationLive:
     last_seen_ms: int | None = None
     # what was last reported as a StationStatusChanged
     published: tuple[bool, bool, int] | None = None
+    # the time (ns) of the newest station_status point written: a change stamped earlier (a timeout
+    # found late, at its deadline) is written just after it, so the newest point is the live state
+    status_point_ns: int = 0
 
     def devices_online(self) -> int:
         return sum(1 for d in self.devices.values() if d.online)

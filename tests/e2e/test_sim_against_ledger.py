@@ -423,3 +423,22 @@ def test_the_grafana_provisioning_files_parse():
     assert boards["providers"][0]["type"] == "file"
     uids = [json.loads(p.read_text())["uid"] for p in (GRAFANA / "dashboards").glob("*.json")]
     assert len(uids) == len(set(uids)) == 4
+
+
+def test_the_newest_station_status_point_of_every_station_is_its_live_state(run):
+    """A late write (a timeout found after a newer change was written) must not leave InfluxDB's
+    newest station_status point saying something else than the server's live state."""
+    server, _, _ = run
+    live = {s["id"]: s for s in server.get("/api/v1/stations").json()}
+    rows = server.query(
+        'SELECT "open", "reported_open", "devices_online" FROM "station_status"'
+        ' GROUP BY "station" ORDER BY time DESC LIMIT 1'
+    )
+    assert {r["station"] for r in rows} == set(live)
+    for r in rows:
+        s = live[r["station"]]
+        assert (r["open"], r["reported_open"], r["devices_online"]) == (
+            s["open"],
+            s["reported_open"],
+            s["devices_online"],
+        ), r["station"]

@@ -74,3 +74,29 @@ def test_a_replay_under_the_event_clock_gives_the_same_alerts_reminders_and_esca
     reminders = [at for kind, _, at in runs[0] if kind == "reminder"]
     assert reminders == [PAST + k * 1_800_000 for k in range(1, 7)]  # every 30 min while unacknowledged
     assert [at for kind, _, at in runs[0] if kind == "escalated"] == [PAST + 3_600_000]
+
+
+def test_a_timeout_found_after_a_newer_status_point_still_leaves_the_newest_point_equal_to_the_live_state() -> (
+    None
+):
+    fleet = fleet_with("st-1")
+    clock = FakeClock(T0)
+    ingest = Ingest(fleet, clock)
+    for device in ("door", "water"):
+        birth = {"state": "online", "ts": T0, "boot": 1, "interval_s": 60}
+        ingest.handle(f"yz/stations/st-1/{device}/status", orjson.dumps(birth))
+    water = {"ts": T0 + 170_000, "seq": 1, "boot": 1, "data": {"water_temp_c": 90}}
+    clock.now = T0 + 170_000
+    ingest.handle("yz/stations/st-1/water/telemetry", orjson.dumps(water))
+    clock.now = T0 + 190_000  # the station opens after the door's deadline (T0 + 180 s), before a tick
+    ingest.handle("yz/stations/st-1/state", orjson.dumps({"ts": T0 + 190_000, "seq": 1, "open": True}))
+    clock.now = T0 + 200_000
+    batch = ingest.take_batch()
+    batch.extend(ingest.tick())  # finds the door silent since its deadline, earlier than the opening
+    points = sorted(
+        (int(line.rsplit(" ", 1)[1]), line) for line in batch.lines if line.startswith("station_status,")
+    )
+    newest = points[-1][1]
+    live = fleet.stations["st-1"]
+    assert f"devices_online={live.devices_online()}i" in newest and live.devices_online() == 1
+    assert f"open={str(live.is_open()).lower()}" in newest
