@@ -49,6 +49,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fleet", type=int, default=186_000, help="registered stations for the fleet list")
     p.add_argument("--soak-min", type=float, default=0.0, help="minutes of steady load (0: no soak)")
     p.add_argument("--soak-rate", type=float, default=5000.0, help="messages/s during the soak")
+    # `yizhan bench drain …`: a sub-mode with options of its own (given after the word `drain`)
+    from yizhan.bench import drain
+
+    modes = p.add_subparsers(dest="bench_mode", metavar="{drain}")
+    drain.add_arguments(
+        modes.add_parser(
+            "drain",
+            help="how fast consumers drain a queued backlog: mosquitto_sub, paho, gmqtt, the server, influxd",
+            description=drain.__doc__.split("\n\n")[0],
+        )
+    )
 
 
 def register(data_dir: Path, ids: list[str]) -> None:

@@ -48,6 +48,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--duplicates", type=float, default=0.0, help="share of messages deliberately published twice"
     )
     p.add_argument(
+        "--level-faults",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="chance per station and day that readings alone meet a level alert rule for a while"
+        " (water_cold, mains_voltage or battery_low; no fault code); in the ledger's day `faults`"
+        " with their `rule`. 0 (default): none, and the run is the one the seed always gave",
+    )
+    p.add_argument(
         "--api", default=None, help="register the stations with this server first (http://host:port)"
     )
     p.add_argument("--mqtt-url", default=os.environ.get("YZ_MQTT_URL", "mqtt://127.0.0.1:1883"))
@@ -142,7 +151,15 @@ def run(args: argparse.Namespace) -> int:
     for p in profiles:
         ledger.write({"kind": "station", "station": p.id, "body": bodies[p.id]})
     stations = [
-        SimStation(p, args.seed, args.interval, (start_ms, end_ms), args.topic_root, args.duplicates)
+        SimStation(
+            p,
+            args.seed,
+            args.interval,
+            (start_ms, end_ms),
+            args.topic_root,
+            args.duplicates,
+            args.level_faults,
+        )
         for p in profiles
     ]
     first = start.astimezone(tz).date()
@@ -151,7 +168,8 @@ def run(args: argparse.Namespace) -> int:
     client_id = f"yizhan-sim-{args.seed}-{os.getpid()}"
     publisher: Publisher | StationPublishers
     if args.credentials:
-        publisher = StationPublishers(host, port, read_credentials(args.credentials), client_id)
+        credentials = read_credentials(args.credentials)
+        publisher = StationPublishers(host, port, credentials, client_id, args.topic_root)
     else:
         publisher = Publisher(host, port, client_id, args.mqtt_username, args.mqtt_password)
     streams = [station_messages(s, first, last, ledger) for s in stations]

@@ -3,6 +3,8 @@
 import random
 from dataclasses import dataclass, field
 
+from yizhan.protocol.device_types import DeviceType
+
 DISTRICTS = (
     ("shinan", "市南区"),
     ("shibei", "市北区"),
@@ -27,10 +29,10 @@ ROADS = (
 )
 SERVICES = ["water", "heat_food", "rest", "toilet", "charging"]
 DEVICES = (
-    ("door", "door_sensor"),
-    ("water", "water_dispenser"),
-    ("power", "power_strip"),
-    ("speaker", "smart_speaker"),
+    ("door", DeviceType.DOOR_SENSOR),
+    ("water", DeviceType.WATER_DISPENSER),
+    ("power", DeviceType.POWER_STRIP),
+    ("speaker", DeviceType.SMART_SPEAKER),
 )
 
 

@@ -11,6 +11,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from yizhan.device_sim.ledger import Ledger
 from yizhan.device_sim.station import Outgoing, SimStation
+from yizhan.protocol.topics import parse_station_topic
 
 MAX_UNACKED = 20_000
 
@@ -62,13 +63,15 @@ class StationPublishers:
     """One MQTT connection per station, each with that station's own credentials — as real
     devices behind a broker with per-station ACLs (`yizhan mqtt-auth`) must publish."""
 
-    def __init__(self, host: str, port: int, credentials: dict[str, str], client_prefix: str) -> None:
+    def __init__(
+        self, host: str, port: int, credentials: dict[str, str], client_prefix: str, root: str = "yz"
+    ) -> None:
         self._host, self._port, self._credentials = host, port, credentials
-        self._prefix = client_prefix
+        self._prefix, self._root = client_prefix, root
         self._by_station: dict[str, Publisher] = {}
 
     def _for(self, topic: str) -> Publisher:
-        station = topic.split("/")[2]  # {root}/stations/{station}/...
+        station = parse_station_topic(topic, self._root).station
         pub = self._by_station.get(station)
         if pub is None:
             password = self._credentials.get(station)

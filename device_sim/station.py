@@ -1,8 +1,9 @@
 """One simulated station living day by day: plans the day, runs its four devices, keeps the truth.
 
-A day is planned first (opening, outages, visits and what visitors do, faults), then played in
-time order through the devices, which number their messages (`boot`, `seq`) exactly as
-docs/protocol.md says. What really happened is recorded alongside in a `DayTruth`.
+A day is planned first (opening, outages, visits and what visitors do, faults; level faults when
+switched on), then played in time order through the devices, which number their messages (`boot`,
+`seq`) exactly as docs/protocol.md says and make them with protocol/'s builders. What really
+happened is recorded alongside in a `DayTruth`.
 
 Outages are power losses of the device: while a device is out nothing it serves happens
 (no water, no microwave, no speaker), and the door sensor is only ever out while the station
@@ -14,10 +15,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import orjson
+from yizhan.device_sim.level_faults import LevelFault, plan_level_fault
 from yizhan.device_sim.profiles import DEVICES, StationProfile
-from yizhan.protocol.topics import TopicKind, device_topic, state_topic
+from yizhan.protocol.device_types import DeviceType
+from yizhan.protocol.events import EventName
+from yizhan.protocol.messages import Message, device_message, state_message
+from yizhan.protocol.payloads import (
+    build_birth,
+    build_death,
+    build_event,
+    build_station_state,
+    build_telemetry,
+)
+from yizhan.protocol.station_state import StateSource
+from yizhan.protocol.topics import TopicKind
 
+FIRMWARE = "sim-1.0"
 STANDBY_W = 3.0
 CHARGER_W = 8.0
 INTENTS = ("weather", "policy", "music", "news", "route", "rights")
@@ -59,7 +72,7 @@ class DayTruth:
 @dataclass
 class SimDevice:
     id: str
-    type: str
+    type: DeviceType
     interval_s: int
     boot: int = 0
     seq: int = 0
@@ -79,6 +92,7 @@ class SimStation:
         window: tuple[int, int],
         root: str = "yz",
         duplicate_p: float = 0.0,
+        level_fault_p: float = 0.0,
     ) -> None:
         self.profile = profile
         self.tz = ZoneInfo(profile.timezone)
@@ -87,6 +101,10 @@ class SimStation:
         self.start_ms, self.end_ms = window
         self.root = root
         self.duplicate_p = duplicate_p
+        self.level_fault_p = level_fault_p
+        # level faults draw from their own generator: switched on, they add to the day the seed
+        # gives without changing anything else in it; switched off, they draw nothing at all
+        self.level_rng = random.Random(f"{seed}-{profile.id}-level")
         self.devices = {d: SimDevice(d, t, interval_s) for d, t in DEVICES}
         self.phase_ms = {d: self.rng.randrange(interval_s * 1000) for d in self.devices}
         self.state_seq = 0
@@ -164,6 +182,13 @@ class SimStation:
                 plan["unplugged"] = (a, b)
                 plan["outages"] = {dev: (a, b) for dev in self.devices}
                 plan["visits"] = [t for t in plan["visits"] if not a - 120_000 <= t <= b + 120_000]
+        plan["level_fault"] = None
+        if self.level_fault_p:
+            # on a device that is neither out nor faulty that day: its readings alone make the alert
+            busy = set(plan["outages"]) | ({fault[0]} if fault else set())
+            plan["level_fault"] = plan_level_fault(
+                self.level_rng, self.level_fault_p, t0, self.interval_s, busy
+            )
         return plan
 
     # --- playing a day --------------------------------------------------------------
@@ -249,6 +274,9 @@ class SimStation:
             hap.append((b, 3, "fault_cleared", (dev, code)))
             if inside(a):
                 truth.faults.append({"device": dev, "code": code, "start": a, "end": b})
+        level: LevelFault | None = plan["level_fault"]
+        if level is not None and inside(level.start):
+            truth.faults.append(level.record())
         for dev in self.devices:
             step = self.interval_s * 1000
             phase = self.phase_ms[dev]
@@ -260,7 +288,7 @@ class SimStation:
 
         hap.sort(key=lambda h: (h[0], h[1]))
         msgs: list[Outgoing] = []
-        self._play(hap, msgs, truth, lo, hi, t0, t1)
+        self._play(hap, msgs, truth, lo, hi, t0, t1, level)
         return msgs, truth
 
     def _play(
@@ -272,6 +300,7 @@ class SimStation:
         hi: int,
         t0: int,
         t1: int,
+        level: LevelFault | None = None,
     ) -> None:
         devs = self.devices
         door_open = False
@@ -320,17 +349,19 @@ class SimStation:
                     power_on = False
             elif kind == "state":
                 self.state_seq += 1
-                payload = {"ts": t, "seq": self.state_seq, "open": args[0], "source": "staff"}
-                self._emit(msgs, t, state_topic(self.profile.id, self.root), payload, True, lo, hi)
+                payload = build_station_state(
+                    ts=t, seq=self.state_seq, open=args[0], source=StateSource.STAFF
+                )
+                self._emit(msgs, t, state_message(self.profile.id, payload, self.root), lo, hi)
             elif kind == "door":
                 door_open = args[0]
-                self._event(msgs, t, devs["door"], "door", {"open": door_open}, lo, hi)
+                self._event(msgs, t, devs["door"], EventName.DOOR, {"open": door_open}, lo, hi)
             elif kind == "dispense":
                 volume_ml = args[0]
                 devs["water"].counter += volume_ml / 1000
                 if lo <= t < hi:
                     truth.water_l += volume_ml / 1000
-                self._event(msgs, t, devs["water"], "dispense", {"volume_ml": volume_ml}, lo, hi)
+                self._event(msgs, t, devs["water"], EventName.DISPENSE, {"volume_ml": volume_ml}, lo, hi)
                 extra.append((t + 500, 4, "tele", ("water",)))  # report on change
                 extra.sort(key=lambda h: (h[0], h[1]))
             elif kind == "heat":
@@ -345,19 +376,21 @@ class SimStation:
                 devs["speaker"].counter += 1
                 if lo <= t < hi:
                     truth.speaker_interactions += 1
-                self._event(msgs, t, devs["speaker"], "interaction", {"intent": args[0]}, lo, hi)
+                self._event(msgs, t, devs["speaker"], EventName.INTERACTION, {"intent": args[0]}, lo, hi)
             elif kind == "fault":
                 dev = devs[args[0]]
                 dev.faults.add(args[1])
-                self._event(msgs, t, dev, "fault", {"code": args[1]}, lo, hi)
+                self._event(msgs, t, dev, EventName.FAULT, {"code": args[1]}, lo, hi)
             elif kind == "fault_cleared":
                 dev = devs[args[0]]
                 dev.faults.discard(args[1])
-                self._event(msgs, t, dev, "fault_cleared", {"code": args[1]}, lo, hi)
+                self._event(msgs, t, dev, EventName.FAULT_CLEARED, {"code": args[1]}, lo, hi)
             elif kind == "tele":
                 dev = devs[args[0]]
                 if dev.online:
                     data = self._telemetry_data(dev, door_open, heating_w, chargers)
+                    if level is not None and level.covers(dev.id, t):
+                        data = level.reading(data, self.level_rng)
                     self._telemetry(msgs, t, dev, data, lo, hi)
         integrate(t1)
         if lo < hi:
@@ -371,21 +404,21 @@ class SimStation:
 
     def _telemetry_data(self, dev: SimDevice, door_open: bool, heating_w: float, chargers: int) -> dict:
         rng = self.rng
-        if dev.type == "door_sensor":
+        if dev.type is DeviceType.DOOR_SENSOR:
             self.battery = max(5.0, self.battery - 0.001)
             data = {
                 "open": door_open,
                 "battery_pct": round(self.battery, 1),
                 "rssi_dbm": rng.randint(-80, -50),
             }
-        elif dev.type == "water_dispenser":
+        elif dev.type is DeviceType.WATER_DISPENSER:
             data = {
                 "water_temp_c": round(rng.uniform(90, 98), 1),
                 "tank_level_pct": round(rng.uniform(40, 100), 1),
                 "heater_on": rng.random() < 0.3,
                 "dispensed_l_total": round(dev.counter, 6),
             }
-        elif dev.type == "power_strip":
+        elif dev.type is DeviceType.POWER_STRIP:
             power = STANDBY_W + CHARGER_W * chargers + heating_w
             volts = round(rng.uniform(216, 226), 1)
             data = {
@@ -405,54 +438,49 @@ class SimStation:
 
     # --- messages -----------------------------------------------------------------
 
-    def _emit(
-        self, msgs: list[Outgoing], t: int, topic: str, payload: dict, retain: bool, lo: int, hi: int
-    ) -> bool:
+    def _emit(self, msgs: list[Outgoing], t: int, message: Message, lo: int, hi: int) -> bool:
         if not lo <= t < hi:
             return False
         self._tie += 1
-        msgs.append((t, self._tie, topic, orjson.dumps(payload), retain))
+        msgs.append((t, self._tie, message.topic, message.payload, message.retain))
         return True
 
+    def _device_message(self, dev: SimDevice, kind: TopicKind, payload: bytes) -> Message:
+        return device_message(self.profile.id, dev.id, kind, payload, self.root)
+
     def _status(self, msgs: list[Outgoing], t: int, dev: SimDevice, online: bool, lo: int, hi: int) -> None:
-        topic = device_topic(self.profile.id, dev.id, TopicKind.STATUS, self.root)
         if online:
-            payload = {
-                "state": "online",
-                "ts": t,
-                "type": dev.type,
-                "boot": dev.boot,
-                "interval_s": dev.interval_s,
-                "fw": "sim-1.0",
-            }
+            payload = build_birth(boot=dev.boot, ts=t, type=dev.type, interval_s=dev.interval_s, fw=FIRMWARE)
         else:
-            payload = {"state": "offline", "boot": dev.boot, "ts": t}
-        self._emit(msgs, t, topic, payload, True, lo, hi)
+            payload = build_death(boot=dev.boot, ts=t)
+        self._emit(msgs, t, self._device_message(dev, TopicKind.STATUS, payload), lo, hi)
+
+    def _telemetry(self, msgs: list[Outgoing], t: int, dev: SimDevice, data: dict, lo: int, hi: int) -> None:
+        payload = build_telemetry(dev.type, seq=dev.seq, boot=dev.boot, ts=t, data=data)
+        self._sequenced(msgs, t, dev, TopicKind.TELEMETRY, payload, lo, hi)
+
+    def _event(
+        self, msgs: list[Outgoing], t: int, dev: SimDevice, event: EventName, data: dict, lo: int, hi: int
+    ) -> None:
+        if dev.online:
+            payload = build_event(event, seq=dev.seq, boot=dev.boot, ts=t, data=data)
+            self._sequenced(msgs, t, dev, TopicKind.EVENT, payload, lo, hi)
 
     def _sequenced(
-        self, msgs: list[Outgoing], t: int, dev: SimDevice, kind: TopicKind, body: dict, lo: int, hi: int
+        self, msgs: list[Outgoing], t: int, dev: SimDevice, kind: TopicKind, payload: bytes, lo: int, hi: int
     ) -> None:
+        """Send a telemetry or event built with the device's next `seq`, keeping the count."""
         seq = dev.seq
         dev.seq += 1
-        payload = {"ts": t, "seq": seq, "boot": dev.boot, **body}
-        topic = device_topic(self.profile.id, dev.id, kind, self.root)
-        if self._emit(msgs, t, topic, payload, False, lo, hi):
+        message = self._device_message(dev, kind, payload)
+        if self._emit(msgs, t, message, lo, hi):
             rec = dev.published.setdefault(dev.boot, [seq, seq, 0, 0, 0])
             rec[1] = seq
             rec[2 if kind is TopicKind.TELEMETRY else 3] += 1
             if self.duplicate_p and self.rng.random() < self.duplicate_p:
                 self._tie += 1
-                msgs.append((t, self._tie, topic, msgs[-1][3], False))
+                msgs.append((t, self._tie, message.topic, message.payload, False))
                 rec[4] += 1
-
-    def _telemetry(self, msgs: list[Outgoing], t: int, dev: SimDevice, data: dict, lo: int, hi: int) -> None:
-        self._sequenced(msgs, t, dev, TopicKind.TELEMETRY, {"data": data}, lo, hi)
-
-    def _event(
-        self, msgs: list[Outgoing], t: int, dev: SimDevice, event: str, data: dict, lo: int, hi: int
-    ) -> None:
-        if dev.online:
-            self._sequenced(msgs, t, dev, TopicKind.EVENT, {"event": event, "data": data}, lo, hi)
 
     def device_records(self) -> list[dict]:
         return [

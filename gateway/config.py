@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from yizhan.protocol.device_types import DeviceType, DeviceTypeName
 from yizhan.protocol.ids import ID_PATTERN
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
@@ -40,7 +41,7 @@ class StateSource(BaseModel):
 class DeviceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: Id
-    type: str = "other"
+    type: DeviceTypeName = DeviceType.OTHER  # a newer type is spoken for as well (flat data)
     source: Literal["tasmota", "zigbee2mqtt", "esphome", "native"]
     topic: str | None = None  # tasmota: its %topic%
     full_topic: str = "%prefix%/%topic%/"  # tasmota FullTopic

@@ -22,9 +22,12 @@ from yizhan.gateway.adapters.esphome import EsphomeAdapter
 from yizhan.gateway.adapters.tasmota import TasmotaAdapter
 from yizhan.gateway.adapters.zigbee2mqtt import Zigbee2MqttAdapter
 from yizhan.gateway.config import Broker, GatewayConfig, load_config
-from yizhan.gateway.speaker import Outgoing, Speaker
+from yizhan.gateway.speaker import Speaker
 from yizhan.gateway.spool import UplinkSpool
 from yizhan.protocol.broker import broker_address
+from yizhan.protocol.messages import Message
+from yizhan.protocol.rejections import PayloadError
+from yizhan.protocol.topics import TopicError, TopicKind, device_subscription, parse_station_topic
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ class Gateway:
                 adapter = ADAPTERS[d.source](d)
                 self.adapters.append((adapter.subscriptions(), adapter))
         self.native = [
-            f"{cfg.root}/stations/{cfg.station}/{d.id}/+" for d in cfg.devices if d.source == "native"
+            device_subscription(cfg.station, d.id, cfg.root) for d in cfg.devices if d.source == "native"
         ]
         self._stop = threading.Event()
         self._uplink_up = threading.Event()
@@ -88,11 +91,11 @@ class Gateway:
 
     def _handle(self, topic: str, payload: bytes, retained: bool) -> None:
         if any(mqtt.topic_matches_sub(s, topic) for s in self.native):
-            self.spool.append([(topic, payload, topic.endswith("/status"))])
+            self.spool.append([(topic, payload, self._retained_kind(topic))])
             self.counts["passed_through"] += 1
             return
         now = int(time.time() * 1000)
-        out: list[Outgoing] = []
+        out: list[Message] = []
         for subs, adapter in self.adapters:
             if not any(mqtt.topic_matches_sub(s, topic) for s in subs):
                 continue
@@ -104,10 +107,22 @@ class Gateway:
                 continue
             with self._lock:
                 for r in readings:
-                    out += self.speaker.hear(r, now, retained)
+                    try:
+                        out += self.speaker.hear(r, now, retained)
+                    except PayloadError as exc:  # the server would reject it: say nothing
+                        self.counts["refused"] += 1
+                        log.warning("gateway: refused %s from %s: %s", r.kind, topic, exc)
             self.counts["translated"] += 1
         if out:
             self.spool.append([(o.topic, o.payload, o.retain) for o in out])
+
+    def _retained_kind(self, topic: str) -> bool:
+        """A native device's status is retained on the uplink, as docs/protocol.md § 4 says; a topic
+        that is no protocol topic is passed on all the same (the server counts it)."""
+        try:
+            return parse_station_topic(topic, self.cfg.root).kind is TopicKind.STATUS
+        except TopicError:
+            return False
 
     # --- uplink side -------------------------------------------------------------------------
 

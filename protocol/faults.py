@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from yizhan.protocol.device_types import DeviceType
+
 SEVERITIES = ("info", "minor", "major", "critical")
 UNKNOWN_FAULT_SEVERITY = "major"
 
@@ -9,7 +11,7 @@ UNKNOWN_FAULT_SEVERITY = "major"
 @dataclass(frozen=True)
 class FaultCode:
     code: str
-    device_type: str
+    device_type: DeviceType
     meaning: str
     severity: str
     meaning_zh: str = ""
@@ -20,40 +22,44 @@ CATALOG: dict[str, FaultCode] = {
     for f in (
         FaultCode(
             "dry_boil",
-            "water_dispenser",
+            DeviceType.WATER_DISPENSER,
             "heater on with no water, protection tripped",
             "critical",
             "干烧保护跳闸",
         ),
-        FaultCode("leak", "water_dispenser", "water on the floor", "critical", "漏水"),
-        FaultCode("heater", "water_dispenser", "heater does not heat", "major", "加热器不加热"),
-        FaultCode("temp_sensor", "water_dispenser", "temperature sensor broken", "major", "温度传感器故障"),
-        FaultCode("tank_empty", "water_dispenser", "no supply water", "minor", "水源缺水"),
+        FaultCode("leak", DeviceType.WATER_DISPENSER, "water on the floor", "critical", "漏水"),
+        FaultCode("heater", DeviceType.WATER_DISPENSER, "heater does not heat", "major", "加热器不加热"),
+        FaultCode(
+            "temp_sensor", DeviceType.WATER_DISPENSER, "temperature sensor broken", "major", "温度传感器故障"
+        ),
+        FaultCode("tank_empty", DeviceType.WATER_DISPENSER, "no supply water", "minor", "水源缺水"),
         FaultCode(
             "overcurrent",
-            "power_strip",
+            DeviceType.POWER_STRIP,
             "over-current / over-power protection tripped",
             "critical",
             "过流/过载保护跳闸",
         ),
-        FaultCode("overvoltage", "power_strip", "mains above range", "major", "电压过高"),
-        FaultCode("undervoltage", "power_strip", "mains below range", "major", "电压过低"),
-        FaultCode("battery_low", "door_sensor", "battery below 15 %", "minor", "电池电量低于 15%"),
-        FaultCode("tamper", "door_sensor", "sensor removed or forced", "major", "传感器被拆除或破坏"),
-        FaultCode("mic", "smart_speaker", "microphone fault", "minor", "麦克风故障"),
-        FaultCode("audio", "smart_speaker", "audio fault", "minor", "音频故障"),
-        FaultCode("network", "smart_speaker", "network fault", "minor", "网络故障"),
+        FaultCode("overvoltage", DeviceType.POWER_STRIP, "mains above range", "major", "电压过高"),
+        FaultCode("undervoltage", DeviceType.POWER_STRIP, "mains below range", "major", "电压过低"),
+        FaultCode("battery_low", DeviceType.DOOR_SENSOR, "battery below 15 %", "minor", "电池电量低于 15%"),
+        FaultCode(
+            "tamper", DeviceType.DOOR_SENSOR, "sensor removed or forced", "major", "传感器被拆除或破坏"
+        ),
+        FaultCode("mic", DeviceType.SMART_SPEAKER, "microphone fault", "minor", "麦克风故障"),
+        FaultCode("audio", DeviceType.SMART_SPEAKER, "audio fault", "minor", "音频故障"),
+        FaultCode("network", DeviceType.SMART_SPEAKER, "network fault", "minor", "网络故障"),
     )
 }
 
 
 DEVICE_TYPE_NAMES_ZH = {
-    "door_sensor": "门磁",
-    "water_dispenser": "饮水机",
-    "power_strip": "多功能电源插座",
-    "smart_speaker": "智能音箱",
-    "gateway": "网关",
-    "other": "设备",
+    DeviceType.DOOR_SENSOR: "门磁",
+    DeviceType.WATER_DISPENSER: "饮水机",
+    DeviceType.POWER_STRIP: "多功能电源插座",
+    DeviceType.SMART_SPEAKER: "智能音箱",
+    DeviceType.GATEWAY: "网关",
+    DeviceType.OTHER: "设备",
 }
 
 

@@ -2,10 +2,13 @@
 
 import re
 
+from yizhan.protocol.device_types import DeviceType
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _ID_RE = re.compile(ID_PATTERN)
 
-DEVICE_TYPES = ("door_sensor", "water_dispenser", "power_strip", "smart_speaker", "gateway", "other")
+# the known device types as a tuple, for code that lists them (the enum is protocol.device_types)
+DEVICE_TYPES = tuple(DeviceType)
 
 
 def is_valid_id(value: str) -> bool:

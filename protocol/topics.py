@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from yizhan.protocol.ids import is_valid_id
+from yizhan.protocol.rejections import RejectionReason
 
 
 class TopicKind(StrEnum):
@@ -19,6 +20,8 @@ _DEVICE_KINDS = {TopicKind.STATUS, TopicKind.TELEMETRY, TopicKind.EVENT, TopicKi
 
 class TopicError(ValueError):
     """A topic that is not one of docs/protocol.md's station topics."""
+
+    reason = RejectionReason.BAD_TOPIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +63,23 @@ def station_subscription(root: str = "yz") -> str:
     return f"{root}/stations/#"
 
 
-def device_topic(station: str, device: str, kind: TopicKind, root: str = "yz") -> str:
-    return f"{root}/stations/{station}/{device}/{kind.value}"
+def device_subscription(station: str, device: str, root: str = "yz") -> str:
+    """Every topic of one device: `{root}/stations/{station}/{device}/+`."""
+    _check_ids(station, device)
+    return f"{root}/stations/{station}/{device}/+"
+
+
+def device_topic(station: str, device: str, kind: TopicKind | str, root: str = "yz") -> str:
+    """`{root}/stations/{station}/{device}/{kind}`; refuses what parse_station_topic would."""
+    _check_ids(station, device)
+    parsed = TopicKind(kind)
+    if parsed not in _DEVICE_KINDS:
+        raise TopicError(f"{parsed} is a station topic, not a device topic")
+    return f"{root}/stations/{station}/{device}/{parsed.value}"
 
 
 def state_topic(station: str, root: str = "yz") -> str:
+    _check_ids(station)
     return f"{root}/stations/{station}/state"
 
 
@@ -72,5 +87,19 @@ def alert_topic(district: str, station: str, root: str = "yz") -> str:
     return f"{root}/alerts/{district}/{station}"
 
 
+def alert_subscription(root: str = "yz", district: str | None = None) -> str:
+    """Every alert transition, or those of one district: what a crew may read."""
+    if district is None:
+        return f"{root}/alerts/#"
+    _check_ids(district)
+    return f"{root}/alerts/{district}/#"
+
+
 def server_status_topic(root: str = "yz") -> str:
     return f"{root}/server/status"
+
+
+def _check_ids(*ids: str) -> None:
+    for value in ids:
+        if not is_valid_id(value):
+            raise TopicError(f"malformed id {value[:80]!r}")

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from yizhan.protocol.topics import alert_subscription
 
 from yizhan.localstack import Broker, free_port
 
@@ -72,7 +73,7 @@ class MqttAlertWatcher:
         self.messages: list[tuple[str, dict[str, Any]]] = []
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"alert-watch-{free_port()}")
         subscribed = threading.Event()
-        self.client.on_connect = lambda c, *a: c.subscribe(f"{root}/alerts/#", qos=1)
+        self.client.on_connect = lambda c, *a: c.subscribe(alert_subscription(root), qos=1)
         self.client.on_subscribe = lambda *a: subscribed.set()
         self.client.on_message = lambda c, u, m: self.messages.append((m.topic, json.loads(m.payload)))
         self.client.connect("127.0.0.1", broker.port)

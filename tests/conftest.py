@@ -21,6 +21,8 @@ import orjson
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from yizhan.protocol.messages import Message, device_message, state_message
+from yizhan.protocol.topics import TopicKind, device_topic, state_topic
 
 from yizhan.localstack import Broker, Influx, free_port
 
@@ -67,15 +69,18 @@ def wait_for(
 
 
 class Publisher:
-    """A plain MQTT client for tests, standing in for devices."""
+    """A plain MQTT client for tests, standing in for devices: `send` a message made by protocol/'s
+    builders, or `publish` any bytes (or a dict as JSON) on any topic, malformed ones included."""
 
     def __init__(
-        self, broker: Broker, client_id: str | None = None, will: tuple[str, bytes] | None = None
+        self, broker: Broker, client_id: str | None = None, will: Message | tuple[str, bytes] | None = None
     ) -> None:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id or f"test-{next(_ids)}", protocol=mqtt.MQTTv311
         )
-        if will:
+        if isinstance(will, Message):
+            self.client.will_set(will.topic, will.payload, qos=1, retain=will.retain)
+        elif will:
             self.client.will_set(will[0], will[1], qos=1, retain=True)
         connected = threading.Event()
         self.client.on_connect = lambda *a: connected.set()
@@ -86,6 +91,10 @@ class Publisher:
     def publish(self, topic: str, payload: bytes | dict, retain: bool = False, qos: int = 1) -> None:
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
         self.client.publish(topic, body, qos=qos, retain=retain).wait_for_publish(10)
+
+    def send(self, message: Message, qos: int = 1) -> None:
+        """A protocol message on its topic, retained as its kind is."""
+        self.publish(message.topic, message.payload, message.retain, qos)
 
     def drop(self) -> None:
         """Vanish without a clean disconnect, so the broker fires the last will."""
@@ -173,12 +182,19 @@ class ServerProc:
         )
         assert sim.returncode == 0, sim.stdout + sim.stderr
 
-    def topic(self, station: str, device: str | None, kind: str) -> str:
-        return (
-            f"{self.root}/stations/{station}/{device}/{kind}"
-            if device
-            else f"{self.root}/stations/{station}/{kind}"
-        )
+    def topic(self, station: str, device: str | None, kind: TopicKind | str) -> str:
+        """A station topic under this server's root (a device's, or with no device the station's state)."""
+        if device:
+            return device_topic(station, device, kind, self.root)
+        assert TopicKind(kind) is TopicKind.STATE, f"a {kind} topic needs a device"
+        return state_topic(station, self.root)
+
+    def message(self, station: str, device: str | None, kind: TopicKind | str, payload: bytes) -> Message:
+        """A payload from protocol/'s builders on its topic under this server's root, retained as its
+        kind is (a device's, or with no device the station's state)."""
+        if device:
+            return device_message(station, device, TopicKind(kind), payload, self.root)
+        return state_message(station, payload, self.root)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         return httpx.get(f"{self.url}{path}", params=params, timeout=30)

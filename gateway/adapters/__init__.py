@@ -6,11 +6,22 @@ payload it cannot read (the gateway counts and skips it).
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from enum import StrEnum
+from typing import Any, Protocol
 
 import orjson
+from yizhan.protocol.events import EventName
 
-ReadingKind = Literal["online", "offline", "data", "fault", "fault_cleared", "relay"]
+
+class ReadingKind(StrEnum):
+    """What a local message said about a device."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+    DATA = "data"  # protocol data fields
+    FAULT = EventName.FAULT.value  # a fault code became active ...
+    FAULT_CLEARED = EventName.FAULT_CLEARED.value  # ... or inactive: the events the gateway sends
+    RELAY = "relay"  # a relay switched
 
 
 @dataclass(frozen=True)
@@ -18,6 +29,9 @@ class Reading:
     device: str
     kind: ReadingKind
     data: dict[str, Any] = field(default_factory=dict)  # data fields, or {"code"}, or {"relay", "on"}
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ReadingKind(self.kind))  # a kind nobody handles fails here
 
 
 class AdapterError(ValueError):

@@ -2,7 +2,7 @@
 `<node>/binary_sensor/<name>/state` and `<node>/switch/<name>/state` ON/OFF, mapped to protocol
 fields by the device's `map` (field: entity name)."""
 
-from yizhan.gateway.adapters import AdapterError, Reading, parse_number, parse_on_off
+from yizhan.gateway.adapters import AdapterError, Reading, ReadingKind, parse_number, parse_on_off
 from yizhan.gateway.config import DeviceConfig
 
 
@@ -26,7 +26,7 @@ class EsphomeAdapter:
             text = payload.decode(errors="replace").strip()
             if text not in ("online", "offline"):
                 raise AdapterError(f"status is {text[:20]!r}, not online/offline")
-            return [Reading(d, text)]
+            return [Reading(d, ReadingKind(text))]
         parts = topic.split("/")
         if len(parts) != 4 or parts[0] != node or parts[3] != "state":
             return []
@@ -34,4 +34,4 @@ class EsphomeAdapter:
         if field is None:
             return []  # an entity nobody mapped
         value = parse_number(payload) if parts[1] == "sensor" else parse_on_off(payload)
-        return [Reading(d, "data", {field: value})]
+        return [Reading(d, ReadingKind.DATA, {field: value})]

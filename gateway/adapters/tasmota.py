@@ -5,7 +5,7 @@ Topics follow the device's FullTopic (default `%prefix%/%topic%/`), prefixes `te
 
 from typing import Any
 
-from yizhan.gateway.adapters import AdapterError, Reading, parse_object
+from yizhan.gateway.adapters import AdapterError, Reading, ReadingKind, parse_object
 from yizhan.gateway.config import DeviceConfig
 
 # MARGINS keys → protocol fault codes
@@ -34,19 +34,22 @@ class TasmotaAdapter:
             text = payload.decode(errors="replace").strip()
             if text not in ("Online", "Offline"):
                 raise AdapterError(f"LWT is {text[:20]!r}, not Online/Offline")
-            return [Reading(d, "online" if text == "Online" else "offline")]
+            return [Reading(d, ReadingKind.ONLINE if text == "Online" else ReadingKind.OFFLINE)]
         if topic == self._topic("tele", "SENSOR"):
             energy = parse_object(payload).get("ENERGY")
             if energy is None:
                 return []
             if not isinstance(energy, dict):
                 raise AdapterError("ENERGY is not an object")
-            return [Reading(d, "data", _energy(energy))]
+            return [Reading(d, ReadingKind.DATA, _energy(energy))]
         if topic in (self._topic("tele", "STATE"), self._topic("stat", "RESULT")):
-            return [Reading(d, "relay", {"relay": n, "on": on}) for n, on in _relays(parse_object(payload))]
+            relays = _relays(parse_object(payload))
+            return [Reading(d, ReadingKind.RELAY, {"relay": n, "on": on}) for n, on in relays]
         if topic == self._topic("stat", "WARNING"):
             body = parse_object(payload)
-            return [Reading(d, "fault", {"code": "overcurrent"})] if "MaxPowerReached" in body else []
+            return (
+                [Reading(d, ReadingKind.FAULT, {"code": "overcurrent"})] if "MaxPowerReached" in body else []
+            )
         if topic == self._topic("tele", "MARGINS"):
             margins = parse_object(payload).get("MARGINS", {})
             if not isinstance(margins, dict):
@@ -54,9 +57,8 @@ class TasmotaAdapter:
             out = []
             for key, code in MARGIN_FAULTS.items():
                 if key in margins:
-                    out.append(
-                        Reading(d, "fault" if margins[key] == "ON" else "fault_cleared", {"code": code})
-                    )
+                    kind = ReadingKind.FAULT if margins[key] == "ON" else ReadingKind.FAULT_CLEARED
+                    out.append(Reading(d, kind, {"code": code}))
             return out
         return []
 

@@ -6,8 +6,11 @@
 
 from typing import Any
 
-from yizhan.gateway.adapters import AdapterError, Reading, parse_object
+from yizhan.gateway.adapters import AdapterError, Reading, ReadingKind, parse_object
 from yizhan.gateway.config import DeviceConfig
+
+# boolean keys → protocol fault codes
+FLAG_FAULTS = {"water_leak": "leak", "battery_low": "battery_low", "tamper": "tamper"}
 
 
 class Zigbee2MqttAdapter:
@@ -27,7 +30,7 @@ class Zigbee2MqttAdapter:
                 state = body.get("state") if isinstance(body.get("state"), str) else ""
             if state not in ("online", "offline"):
                 raise AdapterError(f"availability is {state[:20]!r}")
-            return [Reading(d, state)]
+            return [Reading(d, ReadingKind(state))]
         if topic != self._state:
             return []
         body = parse_object(payload)
@@ -42,16 +45,14 @@ class Zigbee2MqttAdapter:
             value = body.get(key)
             if value is not None and not isinstance(value, dict | list):
                 data[field] = value
-        out = [Reading(d, "data", data)] if data else []
-        leak = body.get("water_leak")
-        if isinstance(leak, bool):
-            out.append(Reading(d, "fault" if leak else "fault_cleared", {"code": "leak"}))
-        if body.get("battery_low") is True:
-            out.append(Reading(d, "fault", {"code": "battery_low"}))
-        elif body.get("battery_low") is False:
-            out.append(Reading(d, "fault_cleared", {"code": "battery_low"}))
-        if body.get("tamper") is True:
-            out.append(Reading(d, "fault", {"code": "tamper"}))
-        elif body.get("tamper") is False:
-            out.append(Reading(d, "fault_cleared", {"code": "tamper"}))
+        out = [Reading(d, ReadingKind.DATA, data)] if data else []
+        for (
+            key,
+            code,
+        ) in FLAG_FAULTS.items():  # true raises the fault, false clears it, anything else says nothing
+            flag = body.get(key)
+            if isinstance(flag, bool):
+                out.append(
+                    Reading(d, ReadingKind.FAULT if flag else ReadingKind.FAULT_CLEARED, {"code": code})
+                )
         return out

@@ -2,12 +2,20 @@
 
 import time
 
+import httpx
+from yizhan.protocol.device_types import DeviceType
+from yizhan.protocol.events import EventName
+from yizhan.protocol.payloads import build_event, build_telemetry
+from yizhan.protocol.topics import TopicKind
+
 from tests.conftest import STATION_BODY, wait_for
 from yizhan.localstack import Influx
 
+WATER = DeviceType.WATER_DISPENSER
 
-def telemetry(seq: int) -> dict:
-    return {"ts": int(time.time() * 1000), "seq": seq, "boot": 1, "data": {"water_temp_c": 95.0}}
+
+def telemetry(seq: int) -> bytes:
+    return build_telemetry(WATER, ts=int(time.time() * 1000), seq=seq, boot=1, data={"water_temp_c": 95.0})
 
 
 def test_more_messages_than_the_receive_window_all_arrive(make_server, device):
@@ -15,9 +23,7 @@ def test_more_messages_than_the_receive_window_all_arrive(make_server, device):
     server = make_server(YZ_RECEIVE_MAXIMUM="50")
     server.put_station("st-1", STATION_BODY)
     for seq in range(600):
-        device.client.publish(
-            server.topic("st-1", "water", "telemetry"), __import__("orjson").dumps(telemetry(seq)), qos=1
-        )
+        device.client.publish(server.topic("st-1", "water", TopicKind.TELEMETRY), telemetry(seq), qos=1)
     rows = wait_for(
         lambda: (
             (r := server.query('SELECT count("seq") FROM "water_dispenser"')) and r[0]["count"] == 600 and r
@@ -35,12 +41,10 @@ def test_while_influxdb_is_down_points_are_spooled_and_written_when_it_returns(m
         server = make_server(start=False)
         server.influx = own
         own_db = server.db
-        __import__("httpx").post(
-            f"{own.url}/query", params={"q": f'CREATE DATABASE "{own_db}"'}
-        ).raise_for_status()
+        httpx.post(f"{own.url}/query", params={"q": f'CREATE DATABASE "{own_db}"'}).raise_for_status()
         server.start()
         server.put_station("st-1", STATION_BODY)
-        topic = server.topic("st-1", "water", "telemetry")
+        topic = server.topic("st-1", "water", TopicKind.TELEMETRY)
         for seq in range(20):
             device.publish(topic, telemetry(seq))
         wait_for(lambda: server.metric("yz_points_written_total") >= 20, what="first 20 written")
@@ -61,16 +65,14 @@ def test_usage_survives_a_server_restart_because_it_is_computed_from_influxdb(ma
     server = make_server()
     server.put_station("st-1", STATION_BODY)
     t0 = int(time.time() * 1000) - 3_600_000
-    water = server.topic("st-1", "water", "telemetry")
+    water = server.topic("st-1", "water", TopicKind.TELEMETRY)
     for seq, total in enumerate([10.0, 10.5, 11.25, 0.5, 1.0]):  # a reset after 11.25
-        device.publish(
-            water, {"ts": t0 + seq * 60_000, "seq": seq, "boot": 1, "data": {"dispensed_l_total": total}}
-        )
-    door = server.topic("st-1", "door", "event")
+        data = {"dispensed_l_total": total}
+        device.publish(water, build_telemetry(WATER, ts=t0 + seq * 60_000, seq=seq, boot=1, data=data))
+    door = server.topic("st-1", "door", TopicKind.EVENT)
     for seq, is_open in enumerate([True, False, True, False]):
-        device.publish(
-            door, {"ts": t0 + seq * 1000, "seq": seq, "boot": 1, "event": "door", "data": {"open": is_open}}
-        )
+        opened = build_event(EventName.DOOR, ts=t0 + seq * 1000, seq=seq, boot=1, data={"open": is_open})
+        device.publish(door, opened)
     wait_for(lambda: len(server.query('SELECT * FROM "events"')) == 4, what="door events stored")
     server.stop()
     server.start()

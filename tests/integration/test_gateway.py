@@ -11,6 +11,9 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
+from yizhan.protocol.device_types import DeviceType
+from yizhan.protocol.payloads import build_telemetry
+from yizhan.protocol.topics import TopicKind, device_topic, state_topic
 
 from tests.conftest import STATION_BODY, Publisher, ServerProc, wait_for
 from tests.gateways import FIXTURES, GatewayProc
@@ -57,9 +60,14 @@ def test_ecosystem_payloads_come_out_as_the_protocol_on_the_central_broker(
         wait_for(lambda: watch.json("/gateway/status"), what="the gateway's birth")
         for name in ("tasmota.yaml", "zigbee2mqtt.yaml", "esphome.yaml"):
             replay(device, name)
-        native = json.dumps({"ts": int(time.time() * 1000), "seq": 7, "boot": 42, "data": {"volume_pct": 40}})
-        device.publish(f"{root}/stations/st-001/speaker/telemetry", native.encode())
+        native = build_telemetry(
+            DeviceType.SMART_SPEAKER, ts=int(time.time() * 1000), seq=7, boot=42, data={"volume_pct": 40}
+        )
+        native_topic = device_topic("st-001", "speaker", TopicKind.TELEMETRY, root)
+        device.publish(native_topic, native)
         device.publish("tele/tasmota_A1B2C3/SENSOR", b"{garbage")  # counted and skipped
+        # readable, but no tank is 150 % full: the server would reject it, so the gateway says nothing
+        device.publish("boiler-st1/sensor/tank_level/state", b"150")
         device.publish("tele/tasmota_A1B2C3/SENSOR", b'{"ENERGY":{"Power":1200,"Total":12.5}}')
 
         wait_for(
@@ -78,13 +86,20 @@ def test_ecosystem_payloads_come_out_as_the_protocol_on_the_central_broker(
         assert ("fault", "leak") in faults and ("fault", "overcurrent") in faults
         water = {k: v for t in watch.json("water/telemetry") for k, v in t["data"].items()}
         assert water["water_temp_c"] == 93.4 and water["heater_on"] is True and "leak" in water["faults"]
-        state = watch.json(f"{root}/stations/st-001/state")
+        state = watch.json(state_topic("st-001", root))
         assert state[-1]["open"] is True and state[-1]["source"] == "staff"
-        passed = [p for t, p, _ in watch.messages if t == f"{root}/stations/st-001/speaker/telemetry"]
-        assert passed == [native.encode()]  # native devices pass through untouched
+        passed = [p for t, p, _ in watch.messages if t == native_topic]
+        assert passed == [native]  # native devices pass through untouched
         seqs = [t["seq"] for t in watch.json("door/telemetry")]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
         assert gw.alive() and "skipped tele/tasmota_A1B2C3/SENSOR" in gw.log.read_text()
+        assert "refused data from boiler-st1/sensor/tank_level/state" in gw.log.read_text()
+        assert all(t["data"].get("tank_level_pct") != 150 for t in watch.json("water/telemetry"))
+        gw.stop()  # a clean shutdown: its death carries the boot of its birth, or the server ignores it
+        deaths = wait_for(
+            lambda: [m for m in watch.json("/gateway/status") if m["state"] == "offline"], what="its death"
+        )
+        assert deaths == [{"state": "offline", "boot": births["gateway"]["boot"]}]
     finally:
         device.close()
         watch.close()

@@ -10,9 +10,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from yizhan.protocol.device_types import DeviceType
+from yizhan.protocol.payloads import build_telemetry
+from yizhan.protocol.topics import TopicKind, alert_subscription, alert_topic, device_topic
 
 from tests.conftest import REPO, STATION_BODY, ServerProc, wait_for
 from yizhan.localstack import Broker
@@ -93,9 +95,11 @@ def test_generated_credentials_and_acls_hold_on_a_real_mosquitto(
 
         a = Client(broker, "st-a", creds["st-a"])
         assert a.accepted
-        body = {"ts": int(time.time() * 1000), "seq": 0, "boot": 1, "data": {"water_temp_c": 95.0}}
-        a.c.publish("yz/stations/st-b/water/telemetry", orjson.dumps(body), qos=1).wait_for_publish(5)
-        a.c.publish("yz/stations/st-a/water/telemetry", orjson.dumps(body), qos=1).wait_for_publish(5)
+        body = build_telemetry(
+            DeviceType.WATER_DISPENSER, ts=int(time.time() * 1000), seq=0, boot=1, data={"water_temp_c": 95.0}
+        )
+        for sid in ("st-b", "st-a"):  # into another station's topics, then its own
+            a.c.publish(device_topic(sid, "water", TopicKind.TELEMETRY), body, qos=1).wait_for_publish(5)
         wait_for(
             lambda: server.metric("yz_messages_accepted_total", kind="telemetry") == 1, what="st-a's own"
         )
@@ -105,14 +109,16 @@ def test_generated_credentials_and_acls_hold_on_a_real_mosquitto(
         a.close()
 
         crew = Client(broker, "crew-shinan-1", creds["crew-shinan-1"])
-        crew.c.subscribe([("yz/alerts/shinan/#", 1), ("yz/alerts/laoshan/#", 1)])
+        crew.c.subscribe([(alert_subscription(district=d), 1) for d in ("shinan", "laoshan")])
         time.sleep(0.5)
         publisher = Client(broker, "yizhan-server", creds["yizhan-server"])
         for district in ("laoshan", "shinan"):
-            publisher.c.publish(f"yz/alerts/{district}/st-x", b'{"kind":"firing"}', qos=1).wait_for_publish(5)
+            publisher.c.publish(alert_topic(district, "st-x"), b'{"kind":"firing"}', qos=1).wait_for_publish(
+                5
+            )
         wait_for(lambda: crew.messages, what="the crew's own district's alert")
         time.sleep(0.5)
-        assert [t for t, _ in crew.messages] == ["yz/alerts/shinan/st-x"]
+        assert [t for t, _ in crew.messages] == [alert_topic("shinan", "st-x")]
         crew.close()
         publisher.close()
     finally:

@@ -4,26 +4,33 @@ never stops the server, and the next valid message is still stored."""
 import time
 
 import pytest
+from yizhan.protocol.device_types import DeviceType
+from yizhan.protocol.events import EventName
+from yizhan.protocol.payloads import build_event, build_telemetry
+from yizhan.protocol.rejections import RejectionReason
+from yizhan.protocol.topics import TopicKind
 
 from tests.conftest import STATION_BODY, wait_for
 
 NOW = lambda: int(time.time() * 1000)  # noqa: E731
+EVENT = TopicKind.EVENT
 
 
-def good_event(seq: int) -> dict:
-    return {"ts": NOW(), "seq": seq, "boot": 1, "event": "door", "data": {"open": seq % 2 == 0}}
+def good_event(seq: int) -> bytes:
+    return build_event(EventName.DOOR, ts=NOW(), seq=seq, boot=1, data={"open": seq % 2 == 0})
 
 
+# the topics and payloads that are wrong are written by hand: they are what the builders refuse
 CASES = {
-    "bad_topic": lambda s: (f"{s.root}/stations/BAD ID/door/event", good_event(0)),
-    "too_large": lambda s: (s.topic("st-1", "door", "event"), b'{"pad":"' + b"x" * 9000 + b'"}'),
-    "not_json": lambda s: (s.topic("st-1", "door", "event"), b"\x00\xffnot json at all"),
-    "bad_payload": lambda s: (
-        s.topic("st-1", "door", "telemetry"),
-        {"ts": NOW(), "seq": 1, "boot": 1, "data": {"open": "yes"}},
+    RejectionReason.BAD_TOPIC: lambda s: (f"{s.root}/stations/BAD ID/door/event", good_event(0)),
+    RejectionReason.TOO_LARGE: lambda s: (s.topic("st-1", "door", EVENT), b'{"pad":"' + b"x" * 9000 + b'"}'),
+    RejectionReason.NOT_JSON: lambda s: (s.topic("st-1", "door", EVENT), b"\x00\xffnot json at all"),
+    RejectionReason.BAD_PAYLOAD: lambda s: (
+        s.topic("st-1", "door", TopicKind.TELEMETRY),
+        b'{"ts": %d, "seq": 1, "boot": 1, "data": {"open": "yes"}}' % NOW(),
     ),
-    "unregistered_station": lambda s: (s.topic("st-ghost", "door", "event"), good_event(0)),
-    "unregistered_device": lambda s: (s.topic("st-1", "toaster", "event"), good_event(0)),
+    RejectionReason.UNREGISTERED_STATION: lambda s: (s.topic("st-ghost", "door", EVENT), good_event(0)),
+    RejectionReason.UNREGISTERED_DEVICE: lambda s: (s.topic("st-1", "toaster", EVENT), good_event(0)),
 }
 
 
@@ -38,7 +45,7 @@ def test_each_rejection_is_counted_by_reason_and_the_next_valid_message_is_store
     others = [r for r in CASES if r != reason]
     assert all(server.metric("yz_messages_rejected_total", reason=r) == 0 for r in others)
 
-    device.publish(server.topic("st-1", "door", "event"), good_event(7))
+    device.send(server.message("st-1", "door", EVENT, good_event(7)))
     rows = wait_for(
         lambda: server.query('SELECT * FROM "events" WHERE "station" = \'st-1\''), what="valid event stored"
     )
@@ -48,11 +55,12 @@ def test_each_rejection_is_counted_by_reason_and_the_next_valid_message_is_store
 
 def test_a_flood_of_garbage_does_not_crash_the_server_or_lose_good_data_around_it(server, device):
     server.put_station("st-1", STATION_BODY)
-    t = server.topic("st-1", "water", "telemetry")
+    t = server.topic("st-1", "water", TopicKind.TELEMETRY)
     for seq in range(50):
-        device.publish(t, {"ts": NOW(), "seq": seq, "boot": 3, "data": {"water_temp_c": 90.0 + seq / 10}})
+        good = {"water_temp_c": 90.0 + seq / 10}
+        device.publish(t, build_telemetry(DeviceType.WATER_DISPENSER, ts=NOW(), seq=seq, boot=3, data=good))
         device.publish(t, b"{" * (seq + 1))
-        device.publish(t, {"ts": NOW(), "seq": seq, "boot": 3, "data": {"tank_level_pct": -5}})
+        device.publish(t, b'{"ts": %d, "seq": %d, "boot": 3, "data": {"tank_level_pct": -5}}' % (NOW(), seq))
     wait_for(lambda: server.metric("yz_messages_rejected_total", reason="not_json") == 50, what="50 not_json")
     wait_for(
         lambda: server.metric("yz_messages_rejected_total", reason="bad_payload") == 50, what="50 bad_payload"
@@ -68,8 +76,8 @@ def test_a_flood_of_garbage_does_not_crash_the_server_or_lose_good_data_around_i
 
 
 def test_unregistered_senders_are_listed_for_an_administrator_until_registered(server, device):
-    device.publish(server.topic("st-new", "door", "event"), good_event(0))
-    device.publish(server.topic("st-new", "door", "event"), good_event(1))
+    device.send(server.message("st-new", "door", EVENT, good_event(0)))
+    device.send(server.message("st-new", "door", EVENT, good_event(1)))
     listed = wait_for(lambda: server.get("/api/v1/unregistered").json(), what="unregistered listed")
     assert listed[0]["station"] == "st-new" and listed[0]["device"] == "door" and listed[0]["messages"] == 2
     assert listed[0]["first_seen"] and listed[0]["last_seen"]
@@ -80,10 +88,10 @@ def test_unregistered_senders_are_listed_for_an_administrator_until_registered(s
 def test_a_message_from_the_future_is_stored_at_receive_time_and_flagged(server, device):
     server.put_station("st-1", STATION_BODY)
     before = NOW()
-    device.publish(
-        server.topic("st-1", "door", "telemetry"),
-        {"ts": before + 3_600_000, "seq": 1, "boot": 1, "data": {"open": False}},
+    future = build_telemetry(
+        DeviceType.DOOR_SENSOR, ts=before + 3_600_000, seq=1, boot=1, data={"open": False}
     )
+    device.send(server.message("st-1", "door", TopicKind.TELEMETRY, future))
     rows = wait_for(lambda: server.query('SELECT * FROM "door_sensor"'), what="skewed telemetry stored")
     assert rows[0]["clock_skew"] is True
     assert before - 1000 <= rows[0]["time"] <= NOW()

@@ -5,7 +5,9 @@ import statistics
 import threading
 import time
 
-import orjson
+from yizhan.protocol.device_types import DeviceType
+from yizhan.protocol.payloads import build_telemetry
+from yizhan.protocol.topics import TopicKind
 
 from tests.conftest import STATION_BODY, Publisher, ServerProc, wait_for
 
@@ -52,11 +54,15 @@ def run_phase(pub: Publisher, server: ServerProc, seq: dict[str, int], noisy: bo
             senders += QUIET
         for sid in senders:
             n = seq[sid] = seq.get(sid, -1) + 1
-            body = {"ts": int(time.time() * 1000), "seq": n, "boot": 1, "data": {"water_temp_c": 90.0}}
+            payload = water(int(time.time() * 1000), n)
             if sid != "noisy":
                 sent[(sid, n)] = time.monotonic()
-            pub.client.publish(server.topic(sid, "water", "telemetry"), orjson.dumps(body), qos=1)
+            pub.client.publish(server.topic(sid, "water", TopicKind.TELEMETRY), payload, qos=1)
     return sent
+
+
+def water(ts: int, seq: int) -> bytes:
+    return build_telemetry(DeviceType.WATER_DISPENSER, ts=ts, seq=seq, boot=1, data={"water_temp_c": 90.0})
 
 
 def delays(sent: dict, seen: Seen) -> list[float]:
@@ -111,9 +117,9 @@ def test_without_a_budget_set_a_burst_from_one_station_is_all_stored(make_server
     pub = Publisher(server.broker)
     try:
         now = int(time.time() * 1000)
+        topic = server.topic("burst", "water", TopicKind.TELEMETRY)
         for n in range(2000):  # far above any budget's burst, as fast as the client sends
-            body = {"ts": now + n, "seq": n, "boot": 1, "data": {"water_temp_c": 90.0}}
-            pub.client.publish(server.topic("burst", "water", "telemetry"), orjson.dumps(body), qos=1)
+            pub.client.publish(topic, water(now + n, n), qos=1)
         stored = "SELECT count(seq) FROM water_dispenser WHERE station = 'burst'"
         wait_for(lambda: (r := server.query(stored)) and r[0]["count"] == 2000, 30, what="all 2000 stored")
     finally:

@@ -9,10 +9,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
-import orjson
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from yizhan.protocol.device_types import DeviceType
+from yizhan.protocol.payloads import build_telemetry
+from yizhan.protocol.topics import TopicKind, device_topic
 from yizhan.server.domain.partition import Partition
 
 from tests.conftest import STATION_BODY, ServerProc, wait_for
@@ -48,14 +50,15 @@ class Stream:
         t0 = time.monotonic()
         for seq in range(self.per_station):
             for station in STATIONS:
-                body = {
-                    "ts": int(time.time() * 1000),
-                    "seq": seq,
-                    "boot": 1,
-                    "data": {"dispensed_l_total": seq * 0.25},
-                }
-                topic = f"{self.root}/stations/{station}/water/telemetry"
-                self.client.publish(topic, orjson.dumps(body), qos=1)
+                payload = build_telemetry(
+                    DeviceType.WATER_DISPENSER,
+                    ts=int(time.time() * 1000),
+                    seq=seq,
+                    boot=1,
+                    data={"dispensed_l_total": seq * 0.25},
+                )
+                topic = device_topic(station, "water", TopicKind.TELEMETRY, self.root)
+                self.client.publish(topic, payload, qos=1)
                 self.sent += 1
                 ahead = t0 + self.sent / self.rate - time.monotonic()
                 if ahead > 0:

@@ -76,7 +76,7 @@ def test_a_replay_under_the_event_clock_gives_the_same_alerts_reminders_and_esca
     assert [at for kind, _, at in runs[0] if kind == "escalated"] == [PAST + 3_600_000]
 
 
-def test_a_timeout_found_after_a_newer_status_point_still_leaves_the_newest_point_equal_to_the_live_state() -> (
+def test_a_timeout_found_late_leaves_the_newest_status_point_equal_to_the_live_state() -> (
     None
 ):
     fleet = fleet_with("st-1")

@@ -6,18 +6,34 @@ import tracemalloc
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from yizhan.protocol.device_types import DeviceType
 from yizhan.protocol.payloads import (
     PayloadError,
+    build_telemetry,
     decode_event,
     decode_station_state,
     decode_status,
     decode_telemetry,
 )
+from yizhan.protocol.rejections import RejectionReason
+from yizhan.protocol.topics import TopicKind, device_topic
 from yizhan.server.application.ingest import REJECTION_REASONS, Ingest
 from yizhan.server.domain.alerts import AlertEngine
 from yizhan.server.domain.budget import StationBudget
 
 from tests.unit.fakes import T0, FakeClock, fleet_with
+
+
+def water_topic(station: str = "st-1") -> str:
+    return device_topic(station, "water", TopicKind.TELEMETRY)
+
+
+def water(seq: int, ts: int = T0, boot: int = 99, temp_c: float = 90.0) -> bytes:
+    """A good message: built, so it is what a receiver must accept."""
+    return build_telemetry(
+        DeviceType.WATER_DISPENSER, ts=ts, seq=seq, boot=boot, data={"water_temp_c": temp_c}
+    )
+
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats() | st.text(max_size=20),
@@ -58,7 +74,7 @@ def test_the_decoders_raise_only_payload_errors(payload: bytes) -> None:
         try:
             decode(payload)
         except PayloadError as exc:
-            assert exc.reason in REJECTION_REASONS
+            assert isinstance(exc.reason, RejectionReason) and exc.reason in REJECTION_REASONS
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -69,8 +85,7 @@ def test_ingest_survives_any_message_sequence_and_still_stores_the_next_good_one
     for topic, payload, retained in messages:
         ingest.handle(topic, payload, retained)
         ingest.tick()
-    good = {"ts": T0, "seq": 10**9, "boot": 99, "data": {"water_temp_c": 90.0}}
-    assert ingest.handle("yz/stations/st-1/water/telemetry", orjson.dumps(good))
+    assert ingest.handle(water_topic(), water(10**9))
     lines = ingest.take_batch().lines
     assert any(x.startswith("water_dispenser,") and "seq=1000000000i" in x for x in lines)
     assert sum(ingest.rejected.values()) + sum(ingest.accepted.values()) <= len(messages) + 1
@@ -83,13 +98,12 @@ def test_memory_stays_bounded_under_a_flood_of_made_up_senders_and_skewed_clocks
     monkeypatch.setattr("yizhan.server.application.ingest._SKEW_MEMORY", 5_000)
     fleet = fleet_with("st-1")
     ingest = Ingest(fleet, FakeClock(), alerts=AlertEngine(fleet))
-    skewed = {"ts": T0 + 10**9, "boot": 1, "data": {"water_temp_c": 20.0}}
 
     def flood(start: int, n: int) -> None:
         for i in range(start, start + n):
             ingest.handle(f"yz/stations/made-up-{i}/water/telemetry", b"{}")
             ingest.handle(f"yz/stations/st-1/ghost-{i}/event", b"{}")
-            ingest.handle("yz/stations/st-1/water/telemetry", orjson.dumps({**skewed, "seq": i}))
+            ingest.handle(water_topic(), water(i, ts=T0 + 10**9, boot=1, temp_c=20.0))
         ingest.take_batch()
 
     flood(0, 12_000)  # past every cap
@@ -120,14 +134,11 @@ def test_a_station_over_its_budget_is_refused_and_counted_the_others_are_not_tou
 def test_ingest_refuses_messages_over_a_stations_budget_with_a_reason() -> None:
     fleet = fleet_with("st-1", "st-2")
     ingest = Ingest(fleet, FakeClock(), budget=StationBudget(rate=0.001, burst=2))
-    msg = {"ts": T0, "boot": 1, "data": {"water_temp_c": 20.0}}
-    got = [
-        ingest.handle("yz/stations/st-1/water/telemetry", orjson.dumps({**msg, "seq": i})) for i in range(4)
-    ]
+    got = [ingest.handle(water_topic(), water(i, boot=1, temp_c=20.0)) for i in range(4)]
     assert got == [True, True, False, False]
     assert ingest.rejected["rate_limited"] == 2
-    assert ingest.handle("yz/stations/st-2/water/telemetry", orjson.dumps({**msg, "seq": 9}))
+    assert ingest.handle(water_topic("st-2"), water(9, boot=1, temp_c=20.0))
     # a made-up station is refused as unregistered, and gets no bucket
-    assert not ingest.handle("yz/stations/ghost/water/telemetry", orjson.dumps({**msg, "seq": 1}))
+    assert not ingest.handle(water_topic("ghost"), water(1, boot=1, temp_c=20.0))
     assert ingest.rejected["unregistered_station"] == 1
     assert set(ingest.budget._buckets) == {"st-1", "st-2"}
