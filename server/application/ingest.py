@@ -24,6 +24,7 @@ from yizhan.protocol.payloads import (
     decode_telemetry,
     event_fields,
 )
+from yizhan.protocol.rejections import RejectionReason
 from yizhan.protocol.topics import TopicError, TopicKind, parse_station_topic
 from yizhan.server.application.clock import Clock, EventClock
 from yizhan.server.application.lineproto import encode_point, point_time_ns
@@ -32,6 +33,7 @@ from yizhan.server.domain.alerts import AlertEngine, AlertState, AlertTransition
 from yizhan.server.domain.budget import StationBudget
 from yizhan.server.domain.changes import Change, DeviceStatusChanged, StationStatusChanged
 from yizhan.server.domain.fleet import DeviceState, Fleet
+from yizhan.server.domain.online import StatusReason
 from yizhan.server.domain.partition import Partition
 
 log = logging.getLogger(__name__)
@@ -40,15 +42,7 @@ MAX_FUTURE_MS = 5 * 60 * 1000
 _STATE_KINDS = tuple(AlertState)  # the transitions that change an alert's state: points in `alerts`
 _SKEW_MEMORY = 100_000
 
-REJECTION_REASONS = (
-    "bad_topic",
-    "too_large",
-    "not_json",
-    "bad_payload",
-    "unregistered_station",
-    "unregistered_device",
-    "rate_limited",
-)
+REJECTION_REASONS = tuple(RejectionReason)  # every counter shows, zero or not
 
 Message = tuple[str | None, bytes, bool]  # topic (None: not UTF-8), payload, retained
 
@@ -368,7 +362,7 @@ class Ingest:
             if isinstance(change, DeviceStatusChanged):
                 fields: dict[str, Any] = {"online": change.online, "reason": change.reason}
                 dev = self.fleet.device(change.station, change.device)
-                if change.reason == "birth" and dev is not None:
+                if change.reason == StatusReason.BIRTH and dev is not None:
                     fields["interval_s"] = dev.interval_s  # audits replay the silence rule from storage
                     fields["boot"] = dev.boot
                 self._out.lines.append(

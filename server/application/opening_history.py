@@ -7,6 +7,7 @@ from typing import Any
 from yizhan.server.application.ports import PointStore, Series, query_named, quote_tag
 from yizhan.server.application.schema import Measurement, influxql_list
 from yizhan.server.application.usage_history import door_opens
+from yizhan.server.domain.online import StatusReason
 from yizhan.server.domain.opening import DayInput, DeviceHistory, OpeningDay, opening_day
 from yizhan.server.domain.schedule import local_day_bounds
 from yizhan.server.domain.station import StationSpec
@@ -81,9 +82,9 @@ async def station_day(
     for s in first["status"]:
         device = s.tags.get("device", "")
         for t, online, reason, interval_s in s.values:  # the columns named in the statement, in order
-            if reason == "birth" and online:
+            if reason == StatusReason.BIRTH and online:
                 births[device].append((int(t), int(interval_s or intervals.get(device, 60))))
-            elif reason == "death" and not online:
+            elif reason == StatusReason.DEATH and not online:
                 deaths[device].append(int(t))
     back = lo - (3 * longest + 60) * 1000
     second = await influx.query(

@@ -19,6 +19,7 @@ from typing import Any
 
 from yizhan.protocol.faults import CATALOG, DEVICE_TYPE_NAMES_ZH, severity_of
 from yizhan.server.domain.fleet import DeviceState, Fleet, StationLive
+from yizhan.server.domain.online import StatusReason
 from yizhan.server.domain.schedule import scheduled_open_from
 
 
@@ -187,7 +188,7 @@ class AlertEngine:
         """A device went online or offline (the device_offline condition)."""
         if dev.type == "gateway":
             return []
-        offline = not dev.online and dev.offline_reason in ("death", "timeout")
+        offline = not dev.online and dev.offline_reason in (StatusReason.DEATH, StatusReason.TIMEOUT)
         return self._set((dev.station, dev.id, "device_offline"), offline, at_ms)
 
     def on_station_status(self, station: str, at_ms: int) -> list[AlertTransition]:

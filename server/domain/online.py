@@ -11,10 +11,20 @@ transitions, stamped with the same instants. Times are epoch ms.
 """
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from yizhan.protocol.payloads import DEFAULT_INTERVAL_S
 
 SILENCE_FACTOR = 3
+
+
+class StatusReason(StrEnum):
+    """Why a device went online or offline (the `reason` of `device_status` points)."""
+
+    BIRTH = "birth"
+    DEATH = "death"  # its last will, or a clean shutdown
+    TIMEOUT = "timeout"  # silent for 3 × interval_s
+    ACTIVITY = "activity"  # a message brought a silent device back
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +32,7 @@ class Presence:
     """What the rule knows of one device. The initial value is a device never heard from."""
 
     online: bool = False
-    offline_reason: str | None = None  # "death" or "timeout"; None while online or never heard from
+    offline_reason: StatusReason | None = None  # death or timeout; None while online or never heard from
     boot: int | None = None  # of the last birth
     interval_s: int = DEFAULT_INTERVAL_S  # of the last birth: the default until the first one
     heard_ms: int | None = None  # when the last birth, telemetry or event was received
@@ -65,7 +75,7 @@ class Transition:
     presence right then, for whoever judges more than the one device at that instant (the station)."""
 
     online: bool
-    reason: str  # birth, death, timeout, activity
+    reason: StatusReason
     at_ms: int
     after: Presence
 
@@ -83,8 +93,8 @@ def expire(state: Presence, now_ms: int) -> tuple[Presence, Transition | None]:
     due = deadline(state)
     if due is None or due > now_ms:
         return state, None
-    state = replace(state, online=False, offline_reason="timeout")
-    return state, Transition(False, "timeout", due, state)
+    state = replace(state, online=False, offline_reason=StatusReason.TIMEOUT)
+    return state, Transition(False, StatusReason.TIMEOUT, due, state)
 
 
 def step(state: Presence, event: Event) -> tuple[Presence, list[Transition]]:
@@ -96,7 +106,7 @@ def step(state: Presence, event: Event) -> tuple[Presence, list[Transition]]:
     out = [timed_out] if timed_out else []
     if isinstance(event, Born):
         state = Presence(True, None, event.boot, event.interval_s, heard)
-        out.append(Transition(True, "birth", event.at_ms, state))
+        out.append(Transition(True, StatusReason.BIRTH, event.at_ms, state))
     elif isinstance(event, Died):
         if event.boot is not None and state.boot is not None and event.boot != state.boot:
             # stale: the last will of an older connection. It is not the device speaking, so a deadline
@@ -105,12 +115,12 @@ def step(state: Presence, event: Event) -> tuple[Presence, list[Transition]]:
             return state, [*out, timed_out] if timed_out else out
         was_online = state.online
         # also when it had already timed out: now only a birth revives it
-        state = replace(state, online=False, offline_reason="death")
+        state = replace(state, online=False, offline_reason=StatusReason.DEATH)
         if was_online:
-            out.append(Transition(False, "death", event.at_ms, state))
+            out.append(Transition(False, StatusReason.DEATH, event.at_ms, state))
     else:
         state = replace(state, heard_ms=heard)
-        if not state.online and state.offline_reason != "death":
+        if not state.online and state.offline_reason != StatusReason.DEATH:
             state = replace(state, online=True, offline_reason=None)
-            out.append(Transition(True, "activity", event.at_ms, state))
+            out.append(Transition(True, StatusReason.ACTIVITY, event.at_ms, state))
     return state, out
