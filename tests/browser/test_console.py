@@ -139,8 +139,11 @@ def test_on_a_server_with_users_the_console_asks_for_a_token_and_then_works(make
     expect(page.locator("#signin")).to_contain_text("访问令牌")
     expect(page.locator("#live")).not_to_have_class("live on")  # the stream wants a token too
     page.fill("#token", "yz_wrong")
-    page.click("#signin button")
+    # the refusal re-draws the form: wait for it, or the right token is typed into the old one
+    with page.expect_response(lambda r: r.status == 401):
+        page.click("#signin button")
     expect(page.locator("#signin")).to_be_visible()  # refused: asked again
+    expect(page.locator("#token")).to_have_value("")  # a new form, not the one that was refused
     page.fill("#token", token)
     page.click("#signin button")
     expect(page.locator("#stations tbody tr")).to_have_count(1)
