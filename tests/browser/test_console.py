@@ -88,6 +88,14 @@ def test_the_board_shows_the_fleet_with_the_right_counts(fleet: ServerProc, page
     page.click('tr[data-id="st-0001"]')
     expect(page.locator("#devices tbody tr")).to_have_count(4)
     expect(page.locator("svg.timeline")).to_be_visible()
+    # device types and the day's flags in words, never raw values; the 24:00 label whole
+    expect(page.locator("#devices")).to_contain_text("饮水机")
+    expect(page.locator("#devices")).not_to_contain_text("water_dispenser")
+    expect(page.locator("#view")).not_to_contain_text("{}")
+    last, frame = page.locator("svg.timeline text").last, page.locator("svg.timeline")
+    assert last.text_content() == "24:00"
+    label, box = last.bounding_box(), frame.bounding_box()
+    assert label is not None and box is not None and label["x"] + label["width"] <= box["x"] + box["width"]
 
 
 def test_a_fault_appears_without_reload_and_acknowledging_it_changes_the_api(

@@ -15,6 +15,13 @@ const I18N = {
     verified_h: "核实开放(小时)", compliant_days: "全天合规天数", chain_head: "哈希链头", none: "无",
     need_name: "请先填写处理人", back: "返回总览", token: "令牌", sign_in: "登录", sign_out: "退出",
     need_token: "此服务器需要访问令牌（由管理员用 yizhan users add 生成）。", forbidden: "您的角色无权查看此页。",
+    // device types and the audit's day flags (docs/contract.md), in the words the unions use
+    "type:door_sensor": "门磁", "type:water_dispenser": "饮水机", "type:power_strip": "多功能电源插座",
+    "type:smart_speaker": "智能音箱", "type:gateway": "网关", "type:other": "其他设备",
+    no_flags: "无异常", "flag:late_open": "迟开 {} 分钟", "flag:early_close": "早关 {} 分钟",
+    "flag:not_opened": "未开放（排班 {} 分钟）", "flag:open_devices_offline": "开放但设备全部离线 {} 分钟",
+    "flag:open_no_activity": "开放 {} 分钟无人到访", "flag:activity_while_closed": "关闭时有 {} 次到访",
+    "flag:clock_skew": "{} 条消息时间被更正", "flag:data_gap": "数据中断 {} 分钟",
   },
   en: {
     title: "yizhan stations", nav_board: "Fleet", nav_alerts: "Alerts", nav_audit: "Audit", nav_map: "Map",
@@ -32,10 +39,20 @@ const I18N = {
     token: "Token", sign_in: "Sign in", sign_out: "Sign out",
     need_token: "This server needs an access token (an admin makes one with yizhan users add).",
     forbidden: "Your role may not see this page.",
+    "type:door_sensor": "door sensor", "type:water_dispenser": "water dispenser", "type:power_strip": "power strip",
+    "type:smart_speaker": "smart speaker", "type:gateway": "gateway", "type:other": "other device",
+    no_flags: "no flags", "flag:late_open": "opened {} min late", "flag:early_close": "closed {} min early",
+    "flag:not_opened": "not opened ({} min scheduled)", "flag:open_devices_offline": "open with every device offline {} min",
+    "flag:open_no_activity": "open {} min with no visit", "flag:activity_while_closed": "{} visits while closed",
+    "flag:clock_skew": "{} messages re-timed", "flag:data_gap": "no data for {} min",
   },
 };
 let lang = localStorage.getItem("yz-lang") || "zh";
 const t = (key) => I18N[lang][key] ?? key;
+// a value the API returns (a device type, a flag): its words in this language, else the value itself
+const word = (kind, value) => I18N[lang][`${kind}:${value}`] ?? value;
+const flagWords = (flags) => Object.entries(flags || {}).map(([k, v]) => word("flag", k).replace("{}", v)).join(lang === "zh" ? "，" : ", ")
+  || t("no_flags");
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const view = document.getElementById("view");
 
@@ -134,7 +151,7 @@ async function renderStation(id) {
       <span class="badge s-${statusOf(s)}">${t(statusOf(s))}</span></h2>
     <table id="devices"><thead><tr><th>${t("device")}</th><th>${t("type")}</th><th>${t("online")}</th>
       <th>${t("last_seen")}</th><th>${t("faults")}</th></tr></thead><tbody>
-    ${s.devices.map((d) => `<tr><td>${esc(d.id)}</td><td>${esc(d.type)}</td><td>${d.online ? t("yes") : t("no")}</td>
+    ${s.devices.map((d) => `<tr><td>${esc(d.id)}</td><td>${esc(word("type", d.type))}</td><td>${d.online ? t("yes") : t("no")}</td>
       <td>${when(d.last_seen)}</td><td class="${d.faults.length ? "error" : ""}">${esc(d.faults.join(", ") || "—")}</td></tr>`).join("")}
     </tbody></table>
     <h3>${t("usage_today")}</h3>
@@ -150,9 +167,12 @@ function timeline(day) {
   const x = (ms) => Math.max(0, Math.min(960, ((ms - lo) / width) * 960));
   const bars = ["scheduled", "reported", "verified"].map((kind, i) => day.timeline[kind].map(([a, b]) =>
     `<rect class="${kind}" x="${x(a)}" y="${i * 18}" width="${Math.max(1, x(b) - x(a))}" height="14"><title>${kind}</title></rect>`).join("")).join("");
-  const ticks = [0, 6, 12, 18, 24].map((h) => `<text x="${h * 40}" y="68" font-size="10">${h}:00</text>`).join("");
+  // the first label starts at 0:00, the last ends at 24:00, the others are centred on their hour
+  const anchor = (h) => (h === 0 ? "start" : h === 24 ? "end" : "middle");
+  const ticks = [0, 6, 12, 18, 24].map((h) =>
+    `<text x="${h * 40}" y="68" font-size="10" text-anchor="${anchor(h)}">${h}:00</text>`).join("");
   return `<svg class="timeline" width="980" height="74" viewBox="0 0 980 74">${bars}${ticks}</svg>
-    <p>${t("compliance")}: ${(day.compliance * 100).toFixed(1)}% · ${esc(JSON.stringify(day.flags))}</p>`;
+    <p>${t("compliance")}: ${(day.compliance * 100).toFixed(1)}% · ${esc(flagWords(day.flags))}</p>`;
 }
 
 // --- alerts ------------------------------------------------------------------------------------
